@@ -234,3 +234,11 @@ export interface Metrics {
   /** Records one observation in a histogram (durations in seconds). */
   observe(name: string, value: number, labels?: MetricLabels): void;
 }
+
+/** Structured logging, pino-compatible: fields first, then the message. */
+export interface Logger {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}

@@ -1,0 +1,24 @@
+import type {
+  Authorizer,
+  Clock,
+  FsyncPolicy,
+  Logger,
+  LogStore,
+  MetadataStore,
+  Metrics,
+} from './ports.js';
+
+export interface BrokerOptions {
+  /** Logs of durable queues and of streams. */
+  readonly logStore: LogStore;
+  /** Logs of transient queues (kept in memory). */
+  readonly transientLogStore: LogStore;
+  readonly metadataStore: MetadataStore;
+  readonly authorizer?: Authorizer;
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+  readonly logger?: Logger;
+  /** Default fsync policy of durable queues and streams. */
+  readonly fsync?: FsyncPolicy;
+  readonly segmentBytes?: number;
+}

@@ -1,0 +1,780 @@
+import { randomBytes } from 'node:crypto';
+import type { BrokerOptions } from './broker-options.js';
+import { Channel, type ChannelHost } from './channel.js';
+import { systemClock } from './clock.js';
+import { Connection, type ConnectionInfo } from './connection.js';
+import { BrokerError } from './errors.js';
+import { headerTablesEqual } from './routing/headers-match.js';
+import type { HeaderTable, Message } from './message/message.js';
+import { decodeMessage, encodeMessage, readBodyLength } from './message/message-codec.js';
+import { MetadataWriter } from './metadata-writer.js';
+import { noopMetrics, silentLogger } from './null-ports.js';
+import type {
+  Authorizer,
+  BindingRecord,
+  Clock,
+  ExchangeRecord,
+  FsyncPolicy,
+  Logger,
+  MetadataSnapshot,
+  Metrics,
+  Permission,
+  Principal,
+  QueueRecord,
+  ResourceRef,
+  TopicRecord,
+} from './ports.js';
+import { deadLetteredCopy, wouldCycle } from './queue/dead-letter.js';
+import { parseQueuePolicy } from './queue/queue-policy.js';
+import { Queue, type DeadLetterReason, type QueueHost } from './queue/queue.js';
+import { declareBuiltins, isBuiltinExchange } from './routing/builtins.js';
+import { RouteResult } from './routing/route-result.js';
+import { Router } from './routing/router.js';
+import { validateEntityName } from './entity-names.js';
+import { parseStreamArguments, streamLogOptions } from './stream/stream-arguments.js';
+import { Stream } from './stream/stream.js';
+import { TopicRegistry, type CreateTopicInput, type TopicPatch, type TopicRetention } from './topics/topic-registry.js';
+
+const allowAll: Authorizer = { authorize: () => true };
+const RESOLVED: Promise<void> = Promise.resolve();
+
+export interface ExchangeDeclaration {
+  readonly name: string;
+  readonly type: string;
+  readonly durable?: boolean;
+  readonly autoDelete?: boolean;
+  readonly internal?: boolean;
+  readonly arguments?: HeaderTable;
+}
+
+export interface QueueDeclaration {
+  /** Empty: the broker names it (`amq.gen-...`). */
+  readonly name: string;
+  readonly durable?: boolean;
+  readonly exclusive?: boolean;
+  readonly autoDelete?: boolean;
+  readonly arguments?: HeaderTable;
+}
+
+export interface QueueDeclared {
+  readonly name: string;
+  readonly messageCount: number;
+  readonly consumerCount: number;
+}
+
+export interface BindingDeclaration {
+  readonly source: string;
+  readonly destination: string;
+  readonly destinationKind: 'queue' | 'exchange';
+  readonly routingKey: string;
+  readonly arguments?: HeaderTable;
+}
+
+export interface PublishOptions {
+  /** Report unroutable messages (`basic.return` 312 NO_ROUTE) instead of dropping them silently. */
+  readonly mandatory?: boolean;
+}
+
+export interface PublishOutcome {
+  /** Number of queues (and streams) the message was stored in. */
+  readonly routed: number;
+  /** Some queue refused it (max length with reject-publish): the publisher gets a nack. */
+  readonly rejected: boolean;
+  /**
+   * Resolves when the message is durable everywhere it went (for a persistent message in durable
+   * queues: after the fsync that covers it). Confirm the publish only then.
+   */
+  readonly durable: Promise<void>;
+}
+
+/**
+ * The broker core: exchanges, queues and topics behind one facade that protocol adapters use through
+ * `Connection`s. It knows no protocol and no storage format beyond the ports it is given.
+ */
+export class Broker {
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  private readonly authorizer: Authorizer;
+  private readonly router = new Router();
+  private readonly queues = new Map<string, Queue>();
+  /** Streams share the queues' namespace (a stream is a queue type, as in RabbitMQ). */
+  private readonly streams = new Map<string, Stream>();
+  private readonly streamArguments = new Map<string, HeaderTable>();
+  private streamOffsets: Record<string, Record<string, number>> = {};
+  /** User-facing topics (name, display name, description); a topic with retention has a stream of its name. */
+  readonly topics: TopicRegistry;
+  private readonly connections = new Set<Connection>();
+  private readonly metadata: MetadataWriter;
+  private readonly routeScratch = new RouteResult();
+  private readonly queueHost: QueueHost;
+  private readonly channelHost: ChannelHost;
+  private readonly fsync: FsyncPolicy;
+  private nextConnectionId = 1;
+  private closing = false;
+
+  private constructor(private readonly options: BrokerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.metrics = options.metrics ?? noopMetrics;
+    this.logger = options.logger ?? silentLogger;
+    this.authorizer = options.authorizer ?? allowAll;
+    this.fsync = options.fsync ?? { mode: 'always' };
+    this.metadata = new MetadataWriter(options.metadataStore, () => this.snapshot());
+    this.topics = new TopicRegistry({ clock: this.clock });
+    declareBuiltins(this.router);
+    this.queueHost = {
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.logger,
+      decode: decodeMessage,
+      bodyLength: readBodyLength,
+      deadLetter: (queue, message, reason) => this.deadLetter(queue, message, reason),
+      queueUnused: (queue, why) => this.queueUnused(queue, why),
+    };
+    this.channelHost = {
+      makeConsumerTag: () => `amq.ctag-${randomBytes(16).toString('base64url')}`,
+      consumerRemoved: () => {},
+    };
+  }
+
+  /** Loads metadata and recovers every durable queue. */
+  static async open(options: BrokerOptions): Promise<Broker> {
+    const broker = new Broker(options);
+    await broker.restore(await options.metadataStore.load());
+    return broker;
+  }
+
+  private async restore(snapshot: MetadataSnapshot): Promise<void> {
+    for (const exchange of snapshot.exchanges) this.router.addExchange(exchange);
+    for (const record of snapshot.queues) {
+      const queue = await this.openQueue(record, undefined);
+      this.queues.set(record.name, queue);
+    }
+    this.streamOffsets = structuredClone(snapshot.streamOffsets);
+    for (const record of snapshot.streams) {
+      this.streams.set(record.name, await this.openStream(record.name, record.arguments));
+    }
+    for (const binding of snapshot.bindings) this.router.bind(binding);
+    this.topics.load(snapshot.topics);
+    // Logs without a definition belong to queues whose declare never completed: nothing was confirmed there.
+    const known = new Set([...snapshot.queues.map((queue) => queue.name), ...snapshot.streams.map((stream) => stream.name)]);
+    for (const name of await this.options.logStore.list()) {
+      if (!known.has(name)) {
+        this.logger.warn({ log: name }, 'removing a queue log that has no definition');
+        await this.options.logStore.remove(name);
+      }
+    }
+    this.logger.info({ queues: this.queues.size, exchanges: this.router.listExchanges().length }, 'broker state restored');
+  }
+
+  private snapshot(): MetadataSnapshot {
+    const durableQueues = [...this.queues.values()].filter((queue) => queue.durable && !queue.record.exclusive);
+    const durableExchanges = this.router.listExchanges().filter((exchange) => exchange.durable && !isBuiltinExchange(exchange.name));
+    const durableNames = new Set<string>([
+      ...durableQueues.map((queue) => `queue:${queue.name}`),
+      ...[...this.streams.keys()].map((name) => `stream:${name}`),
+      ...this.router.listExchanges().filter((exchange) => exchange.durable).map((exchange) => `exchange:${exchange.name}`),
+    ]);
+    const bindings = this.router
+      .listBindings()
+      .filter(
+        (binding) =>
+          durableNames.has(`exchange:${binding.source}`) && durableNames.has(`${binding.destinationKind}:${binding.destination}`),
+      );
+    return {
+      version: 1,
+      exchanges: durableExchanges,
+      queues: durableQueues.map((queue) => queue.record),
+      streams: [...this.streams.values()].map((stream) => ({ name: stream.name, arguments: this.streamArguments.get(stream.name) ?? {} })),
+      bindings,
+      topics: this.topics.list(),
+      streamOffsets: this.streamOffsets,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Connections
+
+  connect(principal: Principal, info: ConnectionInfo): Connection {
+    this.assertOpen();
+    const connection = new Connection(this, this.nextConnectionId++, principal, info);
+    this.connections.add(connection);
+    this.metrics.count('courier_connections_opened_total', 1, { protocol: info.protocol });
+    return connection;
+  }
+
+  /** Called by Connection.close: closes its channels, then deletes its exclusive queues. */
+  async disconnect(connection: Connection): Promise<void> {
+    this.connections.delete(connection);
+    const owned = [...this.queues.values()].filter((queue) => queue.owner === connection);
+    for (const queue of owned) await this.removeQueue(queue);
+  }
+
+  listConnections(): readonly Connection[] {
+    return [...this.connections];
+  }
+
+  newChannel(id: number): Channel {
+    return new Channel(this.channelHost, id);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Authorization
+
+  authorize(principal: Principal, permission: Permission, resource: ResourceRef): void {
+    if (this.authorizer.authorize(principal, permission, resource)) return;
+    throw new BrokerError(
+      'ACCESS_REFUSED',
+      `access to ${resource.kind} '${resource.name}' in vhost '/' refused for user '${principal.username}'`,
+      { permission, kind: resource.kind, name: resource.name },
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Exchanges
+
+  async declareExchange(principal: Principal, declaration: ExchangeDeclaration, passive = false): Promise<void> {
+    this.assertOpen();
+    const existing = this.router.getExchange(declaration.name);
+    if (passive) {
+      if (!existing) throw this.exchangeNotFound(declaration.name);
+      return;
+    }
+    if (declaration.name === '') {
+      throw new BrokerError('ACCESS_REFUSED', 'operation not permitted on the default exchange');
+    }
+    this.authorize(principal, 'configure', { kind: 'exchange', name: declaration.name });
+    if (!existing) {
+      validateEntityName('exchange', declaration.name);
+    }
+    const record: ExchangeRecord = {
+      name: declaration.name,
+      type: declaration.type as ExchangeRecord['type'],
+      durable: declaration.durable ?? false,
+      autoDelete: declaration.autoDelete ?? false,
+      internal: declaration.internal ?? false,
+      arguments: declaration.arguments ?? {},
+    };
+    if (this.router.addExchange(record) && record.durable) await this.metadata.save();
+  }
+
+  async deleteExchange(principal: Principal, name: string, ifUnused = false): Promise<void> {
+    this.assertOpen();
+    if (name === '' || isBuiltinExchange(name)) {
+      throw new BrokerError('ACCESS_REFUSED', `operation not permitted on exchange '${name}'`, { exchange: name });
+    }
+    const existing = this.router.getExchange(name);
+    if (!existing) return; // deleting a missing exchange succeeds, as in RabbitMQ
+    this.authorize(principal, 'configure', { kind: 'exchange', name });
+    if (ifUnused && this.router.sourceBindingCount(name) > 0) {
+      throw new BrokerError('IN_USE', `exchange '${name}' in vhost '/' in use`, { exchange: name });
+    }
+    const removed = this.router.removeExchange(name);
+    await this.afterUnbind(removed?.bindings ?? []);
+    if (existing.durable) await this.metadata.save();
+  }
+
+  private exchangeNotFound(name: string): BrokerError {
+    return new BrokerError('EXCHANGE_NOT_FOUND', `no exchange '${name}' in vhost '/'`, { exchange: name });
+  }
+
+  /** Exchanges that were auto-delete lose their last binding as source: RabbitMQ deletes them. */
+  private async afterUnbind(bindings: readonly BindingRecord[]): Promise<void> {
+    let changed = false;
+    for (const binding of bindings) {
+      const source = this.router.getExchange(binding.source);
+      if (source?.autoDelete && this.router.sourceBindingCount(source.name) === 0) {
+        const removed = this.router.removeExchange(source.name);
+        changed ||= source.durable;
+        await this.afterUnbind(removed?.bindings ?? []);
+      }
+    }
+    if (changed) await this.metadata.save();
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Queues
+
+  async declareQueue(
+    principal: Principal,
+    owner: Connection | undefined,
+    declaration: QueueDeclaration,
+    passive = false,
+  ): Promise<QueueDeclared> {
+    this.assertOpen();
+    const name = declaration.name === '' ? `amq.gen-${randomBytes(16).toString('base64url')}` : declaration.name;
+    const existingStream = this.streams.get(name);
+    if (existingStream) {
+      if (!passive) this.authorize(principal, 'configure', { kind: 'stream', name });
+      return { name, messageCount: existingStream.stats().messageCount, consumerCount: existingStream.stats().readerCount };
+    }
+    const existing = this.queues.get(name);
+    if (existing) {
+      this.checkExclusiveAccess(existing, owner);
+      if (!passive) {
+        this.authorize(principal, 'configure', { kind: 'queue', name });
+        this.checkEquivalent(existing.record, declaration);
+      }
+      existing.touch();
+      return { name, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
+    }
+    if (passive) throw this.queueNotFound(name);
+    if (declaration.name !== '') validateEntityName('queue', name);
+    this.authorize(principal, 'configure', { kind: 'queue', name });
+    const exclusive = declaration.exclusive ?? false;
+    if (parseQueuePolicy(declaration.arguments ?? {}).queueType === 'stream') {
+      return this.declareStream(name, declaration);
+    }
+    const record: QueueRecord = {
+      name,
+      durable: declaration.durable ?? false,
+      exclusive,
+      autoDelete: declaration.autoDelete ?? false,
+      arguments: declaration.arguments ?? {},
+    };
+    const queue = await this.openQueue(record, exclusive ? owner : undefined);
+    if (this.queues.has(name)) {
+      // Declared concurrently while the log was opening: keep the first.
+      await queue.close();
+      return this.declareQueue(principal, owner, declaration, passive);
+    }
+    this.queues.set(name, queue);
+    if (record.durable && !exclusive) await this.metadata.save();
+    this.metrics.count('courier_queues_declared_total');
+    return { name, messageCount: queue.messageCount, consumerCount: 0 };
+  }
+
+  private async declareStream(name: string, declaration: QueueDeclaration): Promise<QueueDeclared> {
+    // RabbitMQ's rules for stream queues: durable, neither exclusive nor auto-delete.
+    if (declaration.durable === false || declaration.exclusive || declaration.autoDelete) {
+      throw new BrokerError(
+        'PRECONDITION_FAILED',
+        `invalid property for stream '${name}': streams must be durable, not exclusive and not auto-delete`,
+        { queue: name },
+      );
+    }
+    const stream = await this.openStream(name, declaration.arguments ?? {});
+    if (this.streams.has(name) || this.queues.has(name)) {
+      await stream.close();
+      throw new BrokerError('PRECONDITION_FAILED', `queue '${name}' was declared concurrently`, { queue: name });
+    }
+    this.streams.set(name, stream);
+    await this.metadata.save();
+    return { name, messageCount: 0, consumerCount: 0 };
+  }
+
+  private async openStream(name: string, args: HeaderTable): Promise<Stream> {
+    const settings = parseStreamArguments(args);
+    const log = await this.options.logStore.open(name, streamLogOptions(settings, this.fsync, this.options.segmentBytes));
+    this.streamArguments.set(name, args);
+    return new Stream({
+      name,
+      log,
+      arguments: args,
+      codec: { encode: encodeMessage, decode: decodeMessage },
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.logger,
+      offsets: this.streamOffsets[name] ?? {},
+      onOffsetCommit: (stream, consumer, offset) => {
+        (this.streamOffsets[stream] ??= {})[consumer] = offset;
+        this.metadata.save().catch((error: unknown) => this.logger.error({ err: error, stream }, 'saving stream offsets failed'));
+      },
+    });
+  }
+
+  getStream(name: string): Stream | undefined {
+    return this.streams.get(name);
+  }
+
+  listStreams(): readonly Stream[] {
+    return [...this.streams.values()];
+  }
+
+  /** The stream, checked for existence and the permission. */
+  resolveStream(principal: Principal, name: string, permission: Permission): Stream {
+    const stream = this.streams.get(name);
+    if (!stream) throw new BrokerError('STREAM_NOT_FOUND', `no stream '${name}' in vhost '/'`, { stream: name });
+    this.authorize(principal, permission, { kind: 'stream', name });
+    return stream;
+  }
+
+  private async removeStream(stream: Stream): Promise<void> {
+    this.streams.delete(stream.name);
+    this.streamArguments.delete(stream.name);
+    delete this.streamOffsets[stream.name];
+    const bindings = this.router.removeBindingsForDestination('stream', stream.name);
+    await stream.close();
+    await this.options.logStore.remove(stream.name);
+    await this.afterUnbind(bindings);
+    await this.metadata.save();
+  }
+
+  private async openQueue(record: QueueRecord, owner: Connection | undefined): Promise<Queue> {
+    const policy = parseQueuePolicy(record.arguments);
+    const durable = record.durable && !record.exclusive;
+    const store = durable ? this.options.logStore : this.options.transientLogStore;
+    if (!durable) await store.remove(record.name);
+    const log = await store.open(record.name, {
+      fsync: this.fsync,
+      ...(this.options.segmentBytes === undefined ? {} : { segmentBytes: this.options.segmentBytes }),
+    });
+    return Queue.open(record, policy, log, this.queueHost, owner);
+  }
+
+  private checkExclusiveAccess(queue: Queue, owner: Connection | undefined): void {
+    if (queue.record.exclusive && queue.owner !== owner) {
+      throw new BrokerError(
+        'RESOURCE_LOCKED',
+        `cannot obtain exclusive access to locked queue '${queue.name}' in vhost '/'`,
+        { queue: queue.name },
+      );
+    }
+  }
+
+  private checkEquivalent(record: QueueRecord, declaration: QueueDeclaration): void {
+    const mismatch = (field: string, received: unknown, current: unknown): BrokerError =>
+      new BrokerError(
+        'PRECONDITION_FAILED',
+        `inequivalent arg '${field}' for queue '${record.name}' in vhost '/': received '${String(received)}' but current is '${String(current)}'`,
+        { queue: record.name, argument: field },
+      );
+    if ((declaration.durable ?? false) !== record.durable) throw mismatch('durable', declaration.durable ?? false, record.durable);
+    if ((declaration.exclusive ?? false) !== record.exclusive) {
+      throw mismatch('exclusive', declaration.exclusive ?? false, record.exclusive);
+    }
+    if ((declaration.autoDelete ?? false) !== record.autoDelete) {
+      throw mismatch('auto_delete', declaration.autoDelete ?? false, record.autoDelete);
+    }
+    const received = declaration.arguments ?? {};
+    for (const key of new Set([...Object.keys(received), ...Object.keys(record.arguments)])) {
+      if (!key.startsWith('x-')) continue;
+      const a = received[key];
+      const b = record.arguments[key];
+      if (a === undefined && b === undefined) continue;
+      if (a === undefined || b === undefined || !headerTablesEqual({ v: a }, { v: b })) {
+        throw mismatch(key, a === undefined ? 'none' : JSON.stringify(a, bigintReplacer), b === undefined ? 'none' : JSON.stringify(b, bigintReplacer));
+      }
+    }
+  }
+
+  getQueue(name: string): Queue | undefined {
+    return this.queues.get(name);
+  }
+
+  /** The queue, checked for existence, exclusivity and the permission. */
+  resolveQueue(principal: Principal, owner: Connection | undefined, name: string, permission: Permission): Queue {
+    const queue = this.queues.get(name);
+    if (!queue) throw this.queueNotFound(name);
+    this.checkExclusiveAccess(queue, owner);
+    this.authorize(principal, permission, { kind: 'queue', name });
+    return queue;
+  }
+
+  listQueues(): readonly Queue[] {
+    return [...this.queues.values()];
+  }
+
+  async deleteQueue(
+    principal: Principal,
+    owner: Connection | undefined,
+    name: string,
+    options: { ifUnused?: boolean; ifEmpty?: boolean } = {},
+  ): Promise<number> {
+    this.assertOpen();
+    const stream = this.streams.get(name);
+    if (stream) {
+      this.authorize(principal, 'configure', { kind: 'stream', name });
+      const count = stream.stats().messageCount;
+      await this.removeStream(stream);
+      return count;
+    }
+    const queue = this.queues.get(name);
+    if (!queue) return 0; // deleting a missing queue succeeds, as in RabbitMQ
+    this.checkExclusiveAccess(queue, owner);
+    this.authorize(principal, 'configure', { kind: 'queue', name });
+    if (options.ifUnused && queue.consumerCount > 0) {
+      throw new BrokerError('IN_USE', `queue '${name}' in vhost '/' in use`, { queue: name });
+    }
+    if (options.ifEmpty && queue.messageCount > 0) {
+      throw new BrokerError('NOT_EMPTY', `queue '${name}' in vhost '/' is not empty`, { queue: name });
+    }
+    return this.removeQueue(queue);
+  }
+
+  private async removeQueue(queue: Queue): Promise<number> {
+    if (this.queues.get(queue.name) !== queue) return 0;
+    this.queues.delete(queue.name);
+    const bindings = this.router.removeBindingsForDestination('queue', queue.name);
+    const count = await queue.delete();
+    const durable = queue.durable && !queue.record.exclusive;
+    await (durable ? this.options.logStore : this.options.transientLogStore).remove(queue.name);
+    await this.afterUnbind(bindings);
+    if (durable) await this.metadata.save();
+    return count;
+  }
+
+  async purgeQueue(principal: Principal, owner: Connection | undefined, name: string): Promise<number> {
+    this.assertOpen();
+    const queue = this.resolveQueue(principal, owner, name, 'read');
+    const count = queue.purge();
+    await queue.flush();
+    return count;
+  }
+
+  private queueUnused(queue: Queue, why: 'auto-delete' | 'expired'): void {
+    if (this.closing) return; // consumers leaving because of shutdown do not delete queues
+    this.logger.info({ queue: queue.name, why }, 'deleting unused queue');
+    this.removeQueue(queue).catch((error: unknown) =>
+      this.logger.error({ queue: queue.name, err: error }, 'deleting an unused queue failed'),
+    );
+  }
+
+  private queueNotFound(name: string): BrokerError {
+    return new BrokerError('QUEUE_NOT_FOUND', `no queue '${name}' in vhost '/'`, { queue: name });
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Bindings
+
+  async bind(principal: Principal, owner: Connection | undefined, declaration: BindingDeclaration): Promise<void> {
+    this.assertOpen();
+    const record = this.checkBinding(principal, owner, declaration);
+    if (this.router.bind(record) && this.isDurableBinding(record)) await this.metadata.save();
+  }
+
+  async unbind(principal: Principal, owner: Connection | undefined, declaration: BindingDeclaration): Promise<void> {
+    this.assertOpen();
+    const record = this.checkBinding(principal, owner, declaration);
+    if (this.router.unbind(record)) {
+      await this.afterUnbind([record]);
+      if (this.isDurableBinding(record)) await this.metadata.save();
+    }
+  }
+
+  private checkBinding(principal: Principal, owner: Connection | undefined, declaration: BindingDeclaration): BindingRecord {
+    if (declaration.source === '') {
+      throw new BrokerError('ACCESS_REFUSED', 'operation not permitted on the default exchange');
+    }
+    if (!this.router.hasExchange(declaration.source)) throw this.exchangeNotFound(declaration.source);
+    let destinationKind: BindingRecord['destinationKind'] = declaration.destinationKind;
+    if (declaration.destinationKind === 'queue' && this.streams.has(declaration.destination)) {
+      destinationKind = 'stream';
+      this.resolveStream(principal, declaration.destination, 'write');
+    } else if (declaration.destinationKind === 'queue') {
+      this.resolveQueue(principal, owner, declaration.destination, 'write');
+    } else {
+      if (!this.router.hasExchange(declaration.destination)) throw this.exchangeNotFound(declaration.destination);
+      this.authorize(principal, 'write', { kind: 'exchange', name: declaration.destination });
+    }
+    this.authorize(principal, 'read', { kind: 'exchange', name: declaration.source, routingKey: declaration.routingKey });
+    return {
+      source: declaration.source,
+      destination: declaration.destination,
+      destinationKind,
+      routingKey: declaration.routingKey,
+      arguments: declaration.arguments ?? {},
+    };
+  }
+
+  private isDurableBinding(record: BindingRecord): boolean {
+    const source = this.router.getExchange(record.source);
+    if (!source?.durable) return false;
+    if (record.destinationKind === 'exchange') return this.router.getExchange(record.destination)?.durable ?? false;
+    if (record.destinationKind === 'stream') return this.streams.has(record.destination);
+    const queue = this.queues.get(record.destination);
+    return queue !== undefined && queue.durable && !queue.record.exclusive;
+  }
+
+  listBindings(): readonly BindingRecord[] {
+    return this.router.listBindings();
+  }
+
+  listExchanges(): readonly ExchangeRecord[] {
+    return this.router.listExchanges();
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Topics: a name in the shared topic space (`amq.topic`) plus its registry entry. With retention the
+  // topic also gets a stream of the same name, bound to `amq.topic` with the topic's name as key.
+
+  async createTopic(principal: Principal, input: CreateTopicInput): Promise<TopicRecord> {
+    this.assertOpen();
+    this.authorize(principal, 'configure', { kind: 'topic', name: input.name });
+    if (typeof input.name === 'string' && (this.queues.has(input.name) || this.streams.has(input.name)) && input.retention) {
+      throw new BrokerError('PRECONDITION_FAILED', `a queue or stream named '${input.name}' exists already`, { topic: input.name });
+    }
+    const topic = this.topics.create(input);
+    try {
+      if (topic.retention) await this.attachTopicStream(topic.name, topic.retention);
+    } catch (error) {
+      this.topics.delete(topic.name);
+      throw error;
+    }
+    await this.metadata.save();
+    return topic;
+  }
+
+  async updateTopic(principal: Principal, name: string, patch: TopicPatch): Promise<TopicRecord> {
+    this.assertOpen();
+    this.authorize(principal, 'configure', { kind: 'topic', name });
+    const before = this.topics.require(name);
+    const topic = this.topics.update(name, patch);
+    const stream = this.streams.get(name);
+    if (!topic.retention && stream && before.retention) {
+      await this.removeStream(stream);
+    } else if (topic.retention && !stream) {
+      await this.attachTopicStream(name, topic.retention);
+    } else if (topic.retention && stream && JSON.stringify(topic.retention) !== JSON.stringify(before.retention)) {
+      // New retention takes effect by reopening the stream over its log with the new arguments.
+      await stream.close();
+      this.streams.set(name, await this.openStream(name, retentionArguments(topic.retention)));
+    }
+    await this.metadata.save();
+    return topic;
+  }
+
+  async deleteTopic(principal: Principal, name: string): Promise<void> {
+    this.assertOpen();
+    this.authorize(principal, 'configure', { kind: 'topic', name });
+    const topic = this.topics.delete(name);
+    const stream = this.streams.get(name);
+    if (stream && topic.retention) await this.removeStream(stream);
+    await this.metadata.save();
+  }
+
+  private async attachTopicStream(name: string, retention: TopicRetention): Promise<void> {
+    this.streams.set(name, await this.openStream(name, retentionArguments(retention)));
+    this.router.bind({ source: 'amq.topic', destination: name, destinationKind: 'stream', routingKey: name, arguments: {} });
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Publishing
+
+  /**
+   * Routes and stores a message. Unroutable messages are dropped (the outcome says so, for `mandatory`).
+   * Throws EXCHANGE_NOT_FOUND, and ACCESS_REFUSED for internal exchanges or a refused write.
+   */
+  publish(principal: Principal, message: Message): PublishOutcome {
+    this.assertOpen();
+    const exchange = this.router.getExchange(message.exchange);
+    if (message.exchange !== '' && !exchange) throw this.exchangeNotFound(message.exchange);
+    if (exchange?.internal) {
+      throw new BrokerError(
+        'ACCESS_REFUSED',
+        `cannot publish to internal exchange '${message.exchange}' in vhost '/'`,
+        { exchange: message.exchange },
+      );
+    }
+    this.authorize(principal, 'write', { kind: 'exchange', name: message.exchange, routingKey: message.routingKey });
+    this.metrics.count('courier_messages_published_total');
+    return this.store(message, this.router.route(message.exchange, message.routingKey, message.headers, this.routeScratch));
+  }
+
+  private store(message: Message, route: RouteResult, exclude?: (queue: string) => boolean): PublishOutcome {
+    let encoded: Uint8Array | undefined;
+    let routed = 0;
+    let rejected = false;
+    let durable: Promise<void> = RESOLVED;
+    let waits: Promise<void>[] | undefined;
+    for (const name of route.queues) {
+      const queue = this.queues.get(name);
+      if (!queue) {
+        // The default exchange names streams too (they share the queues' namespace).
+        const stream = this.streams.get(name);
+        if (stream && !exclude?.(name)) {
+          encoded ??= encodeMessage(message);
+          durable = this.appendToStream(stream, message, encoded, durable, (waits ??= []));
+          routed += 1;
+        }
+        continue;
+      }
+      if (exclude?.(name)) continue;
+      encoded ??= encodeMessage(message);
+      if (queue.enqueue(message, encoded, message.persistent) === 'rejected') {
+        rejected = true;
+        continue;
+      }
+      routed += 1;
+      if (message.persistent && queue.durable) {
+        const flushed = queue.flush();
+        if (durable === RESOLVED) durable = flushed;
+        else if (durable !== flushed) (waits ??= []).push(flushed);
+      }
+    }
+    for (const name of route.streams) {
+      const stream = this.streams.get(name);
+      if (!stream || exclude?.(name)) continue;
+      encoded ??= encodeMessage(message);
+      durable = this.appendToStream(stream, message, encoded, durable, (waits ??= []));
+      routed += 1;
+    }
+    if (waits && waits.length > 0) durable = Promise.all([durable, ...waits]).then(() => undefined);
+    if (routed === 0) this.metrics.count('courier_messages_unroutable_total');
+    return { routed, rejected, durable };
+  }
+
+  /** Streams keep every message, persistent or not; confirms wait for the stream's flush. */
+  private appendToStream(
+    stream: Stream,
+    message: Message,
+    encoded: Uint8Array,
+    durable: Promise<void>,
+    waits: Promise<void>[],
+  ): Promise<void> {
+    stream.append(message, encoded);
+    const flushed = stream.flush();
+    if (durable === RESOLVED) return flushed;
+    if (durable !== flushed) waits.push(flushed);
+    return durable;
+  }
+
+  private deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void {
+    const exchange = queue.policy.deadLetterExchange;
+    if (exchange === undefined || this.closing) return;
+    if (exchange !== '' && !this.router.hasExchange(exchange)) {
+      this.logger.warn({ queue: queue.name, exchange, reason }, 'dead-letter exchange missing: message dropped');
+      return;
+    }
+    const copy = deadLetteredCopy(message, queue.name, reason, queue.policy.deadLetterRoutingKey, exchange, this.clock.now());
+    const route = this.router.route(exchange, copy.routingKey, copy.headers, new RouteResult());
+    this.store(copy, route, (target) => wouldCycle(copy, target));
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new BrokerError('BROKER_CLOSED', 'the broker is shutting down');
+  }
+
+  /** Closes connections (unacked messages stay stored), flushes every log, and closes the stores. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const connection of [...this.connections]) connection.closeChannels();
+    await this.metadata.idle();
+    for (const queue of this.queues.values()) await queue.close();
+    this.queues.clear();
+    for (const stream of this.streams.values()) await stream.close();
+    this.streams.clear();
+    await this.options.logStore.close();
+    await this.options.transientLogStore.close();
+    await this.options.metadataStore.close();
+  }
+}
+
+function retentionArguments(retention: TopicRetention): HeaderTable {
+  const args: HeaderTable = {};
+  if (retention.maxAgeMs !== undefined) args['x-max-age'] = `${Math.max(1, Math.ceil(retention.maxAgeMs / 1000))}s`;
+  if (retention.maxBytes !== undefined) args['x-max-length-bytes'] = retention.maxBytes;
+  return args;
+}
+
+function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}

@@ -1,0 +1,186 @@
+import { join } from 'node:path';
+import { Broker } from '../core/broker.js';
+import { BrokerError } from '../core/errors.js';
+import { silentLogger, noopMetrics } from '../core/null-ports.js';
+import type { Clock, CorruptionReport, Logger, Metrics } from '../core/ports.js';
+import { AllowAllAuthorizer, DefaultAuthenticator } from '../security/index.js';
+import { acquireDataDirLock, FileLogStore, FileMetadataStore, MemoryLogStore } from '../storage/index.js';
+import type { ListenAddress } from '../transport/bind.js';
+import { HttpListener } from '../transport/http-listener.js';
+import { CleanupStack } from './cleanup-stack.js';
+import { prepareDataDir } from './data-dir.js';
+import { healthRoutes, type ServerState } from './health-routes.js';
+import { HttpRouter } from './http-router.js';
+import {
+  planProtocolListeners,
+  startProtocolListener,
+  type ProtocolAdapterFactory,
+  type ProtocolName,
+  type RunningProtocolListener,
+} from './listeners.js';
+import { builtInProtocolAdapters } from './protocol-adapters.js';
+import { flagOf, settingByKey, type ServerConfig } from './settings.js';
+
+export type ListenerName = ProtocolName | 'http';
+
+export type ServerAddresses = Readonly<Partial<Record<ListenerName, ListenAddress>>>;
+
+export interface StartServerOptions {
+  readonly logger?: Logger;
+  /** Shown in the startup line. */
+  readonly version?: string;
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+  /** The protocol adapters to serve; defaults to every adapter built so far. */
+  readonly protocolAdapters?: readonly ProtocolAdapterFactory[];
+}
+
+export interface ServerHandle {
+  /** Where each started listener listens (the real port when the config asked for 0). */
+  readonly addresses: ServerAddresses;
+  readonly broker: Broker;
+  readonly state: ServerState;
+  /**
+   * Stops accepting, ends sessions, closes the broker (which flushes and fsyncs every log), closes HTTP
+   * and releases the data-dir lock. Idempotent. Rejects with the first failure after trying every step.
+   */
+  close(): Promise<void>;
+}
+
+export const logsDirectoryName = 'logs';
+export const metadataFileName = 'metadata.json';
+
+function childLogger(logger: Logger, component: string): Logger {
+  const withChild = logger as Logger & { child?: (bindings: Record<string, unknown>) => Logger };
+  return typeof withChild.child === 'function' ? withChild.child({ component }) : logger;
+}
+
+function formatAddress(address: ListenAddress): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+/**
+ * The composition root: data dir and its lock, storage, broker core, HTTP and protocol listeners, in that
+ * order, undone in reverse on a failed start or on close. Nothing here touches `process`: the CLI owns
+ * signals and exit codes, so tests can run several servers in one process.
+ */
+export async function startServer(config: ServerConfig, options: StartServerOptions = {}): Promise<ServerHandle> {
+  const logger = options.logger ?? silentLogger;
+  const log = childLogger(logger, 'server');
+  const metrics = options.metrics ?? noopMetrics;
+  const cleanup = new CleanupStack(log);
+  const addresses: Partial<Record<ListenerName, ListenAddress>> = {};
+  let state: ServerState = 'starting';
+  let broker: Broker;
+  // Enabled in the config but without an adapter yet: named in the startup line so nobody hunts for them.
+  const notBuilt: ProtocolName[] = [];
+
+  try {
+    await prepareDataDir(config.dataDir, [logsDirectoryName]);
+    const lock = await acquireDataDirLock(config.dataDir);
+    cleanup.push('release data dir lock', () => lock.release());
+
+    // HTTP comes up before recovery so that /readyz can say "starting" while a long backlog is recovered.
+    if (config.httpPort !== null) {
+      const router = new HttpRouter(healthRoutes(() => state), childLogger(logger, 'http'));
+      const http = await HttpListener.open({
+        host: config.bind,
+        port: config.httpPort,
+        portSetting: flagOf(settingByKey('httpPort')),
+        hostSetting: flagOf(settingByKey('bind')),
+        handler: router.handle,
+        onError: (error) => log.error({ err: error, listener: 'http' }, 'listener error'),
+      });
+      addresses.http = http.address;
+      cleanup.push('close http listener', () => http.close());
+    }
+
+    const storageLog = childLogger(logger, 'storage');
+    const logStore = new FileLogStore({
+      directory: join(config.dataDir, logsDirectoryName),
+      defaultSegmentBytes: config.segmentBytes,
+      onCorruption: (report: CorruptionReport) => {
+        storageLog.warn({ ...report }, `log damage found: ${report.action} ${report.bytes} bytes`);
+        metrics.count('courier_storage_corruptions_total', 1, { action: report.action });
+      },
+    });
+    const transientLogStore = new MemoryLogStore();
+    const metadataStore = new FileMetadataStore({ path: join(config.dataDir, metadataFileName) });
+    cleanup.push('close stores', async () => {
+      await logStore.close();
+      await transientLogStore.close();
+      await metadataStore.close();
+    });
+
+    const opened = await Broker.open({
+      logStore,
+      transientLogStore,
+      metadataStore,
+      authorizer: new AllowAllAuthorizer(),
+      logger: childLogger(logger, 'broker'),
+      metrics,
+      fsync: config.fsync,
+      segmentBytes: config.segmentBytes,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    broker = opened;
+    // The broker owns the stores from here on and closes them itself.
+    cleanup.pop('close stores');
+    cleanup.push('close broker', () => opened.close());
+
+    const listeners: RunningProtocolListener[] = [];
+    const authenticator = await DefaultAuthenticator.create({});
+    const context = { broker: opened, logger: childLogger(logger, 'protocol'), authenticator };
+    for (const plan of planProtocolListeners(config, options.protocolAdapters ?? builtInProtocolAdapters)) {
+      if (plan.status === 'not-built') notBuilt.push(plan.protocol);
+      if (plan.status !== 'start') continue;
+      const listener = await startProtocolListener(plan, config.bind, context);
+      listeners.push(listener);
+      addresses[plan.protocol] = listener.address;
+      cleanup.push(`close ${plan.protocol} listener`, () => listener.close());
+    }
+    // Unwinding runs this first: every listener refuses new clients before any session is ended.
+    cleanup.push('stop accepting', () => {
+      state = 'stopping';
+      for (const listener of listeners) listener.stopAccepting();
+    });
+  } catch (error) {
+    state = 'stopping';
+    await cleanup.unwind();
+    throw error;
+  }
+
+  state = 'ready';
+  log.info(
+    {
+      version: options.version ?? 'unknown',
+      dataDir: config.dataDir,
+      listeners: Object.fromEntries(Object.entries(addresses).map(([name, address]) => [name, formatAddress(address)])),
+      ...(notBuilt.length > 0 ? { notYetAvailable: notBuilt } : {}),
+    },
+    'courier started',
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    state = 'stopping';
+    log.info({}, 'stopping');
+    const failures = await cleanup.unwind();
+    if (failures.length > 0) {
+      const first = failures[0];
+      throw first instanceof BrokerError
+        ? first
+        : new BrokerError('INTERNAL', 'shutdown did not complete cleanly; the log has details', undefined, { cause: first });
+    }
+    log.info({}, 'courier stopped');
+  };
+
+  return {
+    addresses,
+    broker,
+    get state() {
+      return state;
+    },
+    close: () => (closing ??= close()),
+  };
+}
