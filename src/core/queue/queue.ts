@@ -100,6 +100,8 @@ export class Queue {
   private pendingDelivered: number[] = [];
   private stateFlushScheduled = false;
   private lastTruncatedAt = 0;
+  /** Segment deletion in progress; close waits for it, so no deletion runs on after the log is closed (or reopened). */
+  private truncation: Promise<void> | undefined;
   private expiryTimer: TimerHandle | undefined;
   private expiryTimerAt = Infinity;
   private unusedTimer: TimerHandle | undefined;
@@ -495,13 +497,23 @@ export class Queue {
   }
 
   private maybeTruncate(): void {
-    const firstLive = this.settled.firstAbsentFrom(this.log.startOffset);
-    if (firstLive - this.lastTruncatedAt < TRUNCATE_EVERY_RECORDS) return;
-    this.lastTruncatedAt = firstLive;
-    this.log.truncateBefore(firstLive).then(
-      () => this.settled.dropBelow(this.log.startOffset),
-      (error: unknown) => this.host.logger.error({ queue: this.name, err: error }, 'queue log truncation failed'),
-    );
+    if (this.truncation) return; // one at a time; a later state flush tries again
+    // Never past the last record: the log would roll a fresh segment just to delete the active one.
+    const target = Math.min(this.settled.firstAbsentFrom(this.log.startOffset), this.log.endOffset - 1);
+    const drained = this.ready === 0 && this.unacked.size === 0;
+    if (target - this.lastTruncatedAt < TRUNCATE_EVERY_RECORDS && !(drained && target > this.lastTruncatedAt)) return;
+    this.lastTruncatedAt = target;
+    this.truncation = this.log
+      .truncateBefore(target)
+      .then(
+        () => this.settled.dropBelow(this.log.startOffset),
+        (error: unknown) => this.host.logger.error({ queue: this.name, err: error }, 'queue log truncation failed'),
+      )
+      .finally(() => {
+        this.truncation = undefined;
+        // Settlements that arrived meanwhile may free more: an idle queue gets no later state flush.
+        if (!this.closed) this.maybeTruncate();
+      });
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -666,7 +678,12 @@ export class Queue {
       sizes = grown;
     };
     let pairStart = 0;
+    let expected = start;
     await this.log.scan(start, (record) => {
+      // Offsets the scan skips belong to records the log quarantined (damaged, reported there). Settling
+      // them lets the settled head move past them, so the log's older segments can still be deleted.
+      if (record.offset > expected) this.settled.addRange(expected, record.offset);
+      expected = record.offset + 1;
       const index = record.offset - start;
       switch (record.kind) {
         case RecordKind.persistentMessage:
@@ -696,6 +713,7 @@ export class Queue {
       }
     });
     const end = this.log.endOffset;
+    if (end > expected) this.settled.addRange(expected, end);
     for (let offset = start; offset < end; offset++) {
       const size = offset - start < sizes.length ? sizes[offset - start]! : 0;
       if (size === 0 || this.settled.has(offset)) continue;
@@ -717,6 +735,7 @@ export class Queue {
     this.generation += 1;
     this.expiryTimer?.cancel();
     this.cancelUnusedTimer();
+    await this.truncation;
     await this.log.close();
   }
 

@@ -8,19 +8,26 @@
  * Records not yet written are read from the batch buffers; written ones are always read from the files,
  * so payloads of written records are never kept in memory.
  */
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { BrokerError } from '../../core/errors.js';
 import type { CorruptionReport, FsyncPolicy, Log, LogRecord } from '../../core/ports.js';
 import { createDeferred } from './deferred.js';
 import type { Deferred } from './deferred.js';
-import { decodeIndexFile, encodeIndexFile } from './index-file.js';
+import { encodeIndexFile } from './index-file.js';
 import { DecodedRecord, MAX_RECORD_PAYLOAD, recordSize } from './record-format.js';
-import { errorCode, ioError, syncDirectory, unlinkIfPresent, writeAll } from './fs-util.js';
-import { INDEX_SUFFIX, Segment, indexFileName, parseSegmentFileName } from './segment.js';
+import { ioError, syncDirectory, writeAll } from './fs-util.js';
+import { Segment } from './segment.js';
 import { scanRange } from './segment-scanner.js';
 import type { Damage } from './segment-scanner.js';
 import { SegmentIndex } from './segment-index.js';
+import {
+  SCAN_CHUNK_BYTES,
+  loadSealedIndex,
+  loadSegments,
+  recoverLastSegment,
+  reportCorruption,
+  validatePolicy,
+} from './segment-recovery.js';
 import { BatchBufferPool, WriteBatch } from './write-batch.js';
 
 export interface FileLogConfig {
@@ -36,7 +43,6 @@ export interface FileLogConfig {
 
 /** Sealed segments whose file handles stay open for readers; older ones are closed when idle. */
 const MAX_OPEN_SEALED_SEGMENTS = 4;
-const SCAN_CHUNK_BYTES = 1024 * 1024;
 const MIN_READ_CHUNK_BYTES = 16 * 1024;
 const MAX_READ_CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -65,6 +71,8 @@ export class FileLog implements Log {
   /** Interval policy: batches written and waiting for the next sync. */
   private awaitingSync: Deferred[] = [];
   private unsyncedWrites = false;
+  /** Segments written since their last sync (the active one, and a sealed one until it is finalized). */
+  private readonly unsyncedSegments = new Set<Segment>();
   private syncTimer: NodeJS.Timeout | undefined;
   private intervalSync: Promise<void> | undefined;
   private lastSyncAt = 0;
@@ -220,7 +228,7 @@ export class FileLog implements Log {
         segment.release();
       }
       segment.writtenBytes = batch.filePosition + batch.length;
-      segment.unsynced = true;
+      if (this.config.fsync.mode !== 'never') this.unsyncedSegments.add(segment);
       this.unsyncedWrites = true;
       this.writtenEndOffset = batch.endOffset;
       // The interval policy syncs on its timer whether or not anybody waits for it.
@@ -243,8 +251,7 @@ export class FileLog implements Log {
   }
 
   private async syncSegment(segment: Segment): Promise<void> {
-    if (!segment.unsynced) return;
-    segment.unsynced = false;
+    if (!this.unsyncedSegments.delete(segment)) return;
     const handle = await segment.acquire();
     if (!handle) return;
     try {
@@ -258,9 +265,7 @@ export class FileLog implements Log {
   private async syncAll(): Promise<void> {
     this.unsyncedWrites = false;
     this.lastSyncAt = Date.now();
-    for (const segment of this.segments) {
-      if (segment.unsynced) await this.syncSegment(segment);
-    }
+    for (const segment of [...this.unsyncedSegments]) await this.syncSegment(segment);
     if (this.directoryDirty) {
       this.directoryDirty = false;
       await syncDirectory(this.config.directory);
@@ -350,8 +355,8 @@ export class FileLog implements Log {
     this.assertOpen();
     this.beginRead();
     try {
-      for (let i = 0; i < this.segments.length; i++) {
-        const segment = this.segments[i]!;
+      // A copy: truncateBefore may shift `segments` while this awaits; deleted segments have no index.
+      for (const segment of [...this.segments]) {
         const index = await this.indexOf(segment);
         if (!index || index.maxTimestamp < timestamp) continue;
         const entry = index.entryForTimestamp(timestamp);
@@ -487,56 +492,20 @@ export class FileLog implements Log {
     return segment.indexLoading;
   }
 
-  private async loadIndex(segment: Segment): Promise<SegmentIndex | undefined> {
-    try {
-      const stored = decodeIndexFile(await readFile(segment.indexPath), segment.baseOffset, segment.size);
-      if (stored) {
-        if (!segment.isRetired) segment.index = stored;
-        return segment.index;
-      }
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT') throw ioError(`reading index ${segment.indexPath}`, error);
-    }
-    const handle = await segment.acquire();
-    if (!handle) return undefined;
-    const index = new SegmentIndex(segment.baseOffset, this.config.indexIntervalBytes);
-    try {
-      const position = this.segments.indexOf(segment);
-      await scanRange(
-        {
-          handle,
-          start: 0,
-          end: segment.size,
-          expectedOffset: segment.baseOffset,
-          upperOffset: this.segments[position + 1]?.baseOffset ?? Number.POSITIVE_INFINITY,
-          chunkBytes: SCAN_CHUNK_BYTES,
-          reuse: Buffer.allocUnsafe(SCAN_CHUNK_BYTES),
-        },
-        {
-          onRecord: (record, _buffer, at) => {
-            index.observe(record.offset, at, record.timestamp, record.size);
-            return true;
-          },
-          onDamage: (damage) => this.reportDamage(segment, damage, 'quarantined', segment.size),
-        },
-      );
-    } finally {
-      segment.release();
-    }
-    if (segment.isRetired) return undefined;
-    segment.index = index;
-    try {
-      await writeFile(segment.indexPath, encodeIndexFile(index, segment.size));
-    } catch {
-      // A cache: failing to store it only costs another rebuild.
-    }
-    return index;
+  private loadIndex(segment: Segment): Promise<SegmentIndex | undefined> {
+    const position = this.segments.indexOf(segment);
+    return loadSealedIndex(
+      segment,
+      this.segments[position + 1]?.baseOffset ?? Number.POSITIVE_INFINITY,
+      this.config.indexIntervalBytes,
+      (damage) => this.reportDamage(segment, damage, 'quarantined', segment.size),
+    );
   }
 
   private reportDamage(segment: Segment, damage: Damage, action: CorruptionReport['action'], end: number): void {
     if (segment.reportedDamage.has(damage.position)) return;
     segment.reportedDamage.add(damage.position);
-    report(this.config, {
+    reportCorruption(this.config.onCorruption, {
       log: this.name,
       location: segment.path,
       offset: damage.expectedOffset,
@@ -604,6 +573,7 @@ export class FileLog implements Log {
       this.totalBytes -= first.size;
     }
     for (const segment of doomed) {
+      this.unsyncedSegments.delete(segment);
       const at = this.openSealed.indexOf(segment);
       if (at >= 0) this.openSealed.splice(at, 1);
       try {
@@ -644,138 +614,5 @@ export class FileLog implements Log {
     await Promise.all(this.segments.map((segment) => segment.close()));
     this.config.onClosed(this);
     if (this.failure) throw this.failure;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Opening and recovery
-
-function validatePolicy(policy: FsyncPolicy): void {
-  if (policy.mode === 'interval' && !(Number.isFinite(policy.intervalMs) && policy.intervalMs >= 0)) {
-    throw new BrokerError('INVALID_ARGUMENT', `fsync intervalMs must be a finite number >= 0, got ${policy.intervalMs}`);
-  }
-}
-
-async function loadSegments(config: FileLogConfig): Promise<Segment[]> {
-  let names: string[];
-  try {
-    names = await readdir(config.directory);
-  } catch (error) {
-    throw ioError(`listing log directory ${config.directory}`, error);
-  }
-  const bases: number[] = [];
-  const indexFiles = new Set<string>();
-  for (const fileName of names) {
-    const base = parseSegmentFileName(fileName);
-    if (base !== undefined) bases.push(base);
-    else if (/^\d{20}\.log$/.test(fileName)) {
-      throw new BrokerError('STORAGE_CORRUPT', `segment file ${join(config.directory, fileName)} names an offset beyond 2^53`, {
-        log: config.name,
-      });
-    } else if (fileName.endsWith(INDEX_SUFFIX)) indexFiles.add(fileName);
-  }
-  bases.sort((a, b) => a - b);
-  for (const base of bases) indexFiles.delete(indexFileName(base));
-  // Index files without their segment are left over from a deletion cut short.
-  await Promise.all([...indexFiles].map((fileName) => unlinkIfPresent(join(config.directory, fileName))));
-  if (bases.length === 0) {
-    const segment = new Segment(config.directory, 0, 0, false);
-    segment.index = new SegmentIndex(0, config.indexIntervalBytes);
-    return [segment];
-  }
-  const segments = await Promise.all(
-    bases.map(async (base, i) => {
-      const segment = new Segment(config.directory, base, 0, true);
-      let size: number;
-      try {
-        const info = await stat(segment.path);
-        if (!info.isFile()) {
-          throw new BrokerError('STORAGE_CORRUPT', `segment ${segment.path} is not a regular file`, { log: config.name });
-        }
-        size = info.size;
-      } catch (error) {
-        if (error instanceof BrokerError) throw error;
-        throw ioError(`reading segment ${segment.path}`, error);
-      }
-      segment.size = size;
-      segment.writtenBytes = size;
-      segment.hasBeenWritten = true;
-      segment.sealed = i < bases.length - 1;
-      return segment;
-    }),
-  );
-  return segments;
-}
-
-/**
- * Verifies every record of the last segment, the only one that can hold a torn write. Damage followed by
- * valid records is quarantined (reported, skipped by readers); damage with nothing valid after it is a torn
- * or corrupt tail and is truncated away. Returns the log's end offset.
- */
-async function recoverLastSegment(config: FileLogConfig, segment: Segment): Promise<number> {
-  const index = new SegmentIndex(segment.baseOffset, config.indexIntervalBytes);
-  segment.index = index;
-  if (segment.size === 0) return segment.baseOffset;
-  const handle = await segment.acquire();
-  if (!handle) return segment.baseOffset;
-  let truncateAt: number | undefined;
-  try {
-    await scanRange(
-      {
-        handle,
-        start: 0,
-        end: segment.size,
-        expectedOffset: segment.baseOffset,
-        upperOffset: Number.POSITIVE_INFINITY,
-        chunkBytes: SCAN_CHUNK_BYTES,
-        reuse: Buffer.allocUnsafe(SCAN_CHUNK_BYTES),
-      },
-      {
-        onRecord: (record, _buffer, position) => {
-          index.observe(record.offset, position, record.timestamp, record.size);
-          return true;
-        },
-        onDamage: (damage) => {
-          const action = damage.resumeAt === undefined ? 'truncated' : 'quarantined';
-          if (action === 'truncated') truncateAt = damage.position;
-          else segment.reportedDamage.add(damage.position);
-          report(config, {
-            log: config.name,
-            location: segment.path,
-            offset: damage.expectedOffset,
-            reason: `${damage.reason} at byte ${damage.position}`,
-            action,
-            bytes: (damage.resumeAt ?? segment.size) - damage.position,
-          });
-        },
-      },
-    );
-    if (truncateAt !== undefined) {
-      await handle.truncate(truncateAt);
-      await handle.datasync();
-      segment.size = truncateAt;
-      segment.writtenBytes = truncateAt;
-    }
-  } catch (error) {
-    if (error instanceof BrokerError) throw error;
-    throw new BrokerError(
-      'STORAGE_CORRUPT',
-      `cannot recover log ${JSON.stringify(config.name)}: segment ${segment.path} is unreadable (${String(error)})`,
-      { log: config.name, location: segment.path },
-      { cause: error },
-    );
-  } finally {
-    segment.release();
-  }
-  // The last segment is written again, so a stale index file must not be trusted later.
-  await unlinkIfPresent(segment.indexPath);
-  return index.nextOffset;
-}
-
-function report(config: FileLogConfig, corruption: CorruptionReport): void {
-  try {
-    config.onCorruption(corruption);
-  } catch {
-    // A failing observer must not turn a recoverable problem into a crash.
   }
 }

@@ -41,8 +41,6 @@ export class Segment {
   /** Loading of a sealed segment's index, shared by concurrent readers. */
   indexLoading: Promise<SegmentIndex | undefined> | undefined;
   sealed = false;
-  /** Whether records were written since the last sync. */
-  unsynced = false;
   /** False until the writer first writes to a new segment (its creation then needs a directory sync). */
   hasBeenWritten: boolean;
   private handlePromise: Promise<FileHandle> | undefined;
