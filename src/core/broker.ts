@@ -16,6 +16,7 @@ import type {
   ExchangeRecord,
   FsyncPolicy,
   Logger,
+  LogStore,
   MetadataSnapshot,
   Metrics,
   Permission,
@@ -78,7 +79,10 @@ export interface PublishOptions {
 export interface PublishOutcome {
   /** Number of queues (and streams) the message was stored in. */
   readonly routed: number;
-  /** Some queue refused it (max length with reject-publish): the publisher gets a nack. */
+  /**
+   * Some queue refused it (max length with reject-publish): the publisher gets a nack. Check this before
+   * treating `routed === 0` as unroutable (mandatory return): a message every queue refused was routed.
+   */
   readonly rejected: boolean;
   /**
    * Resolves when the message is durable everywhere it went (for a persistent message in durable
@@ -112,6 +116,28 @@ export class Broker {
   private readonly fsync: FsyncPolicy;
   private nextConnectionId = 1;
   private closing = false;
+  /**
+   * Operations that create or remove a queue or stream of a given name run one after the other: two
+   * declares racing on one name, or a redeclare racing the removal of an auto-deleted queue, would
+   * otherwise share (and close, or delete) one log under each other.
+   */
+  private readonly nameLocks = new Map<string, Promise<unknown>>();
+  /** Consumers of each stream, told when their stream is deleted. */
+  private readonly streamWatchers = new Map<string, Set<() => void>>();
+
+  private exclusively<T>(name: string, operation: () => Promise<T>): Promise<T> {
+    const previous = this.nameLocks.get(name) ?? Promise.resolve();
+    const result = previous.then(operation, operation);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.nameLocks.set(name, tail);
+    void tail.then(() => {
+      if (this.nameLocks.get(name) === tail) this.nameLocks.delete(name);
+    });
+    return result;
+  }
 
   private constructor(private readonly options: BrokerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -134,6 +160,12 @@ export class Broker {
     this.channelHost = {
       makeConsumerTag: () => `amq.ctag-${randomBytes(16).toString('base64url')}`,
       consumerRemoved: () => {},
+      watchStream: (stream, onGone) => {
+        let watchers = this.streamWatchers.get(stream);
+        if (!watchers) this.streamWatchers.set(stream, (watchers = new Set()));
+        watchers.add(onGone);
+        return () => watchers.delete(onGone);
+      },
     };
   }
 
@@ -207,7 +239,7 @@ export class Broker {
   async disconnect(connection: Connection): Promise<void> {
     this.connections.delete(connection);
     const owned = [...this.queues.values()].filter((queue) => queue.owner === connection);
-    for (const queue of owned) await this.removeQueue(queue);
+    for (const queue of owned) await this.exclusively(queue.name, () => this.removeQueue(queue));
   }
 
   listConnections(): readonly Connection[] {
@@ -255,7 +287,14 @@ export class Broker {
       internal: declaration.internal ?? false,
       arguments: declaration.arguments ?? {},
     };
-    if (this.router.addExchange(record) && record.durable) await this.metadata.save();
+    if (this.router.addExchange(record) && record.durable) {
+      try {
+        await this.metadata.save();
+      } catch (error) {
+        this.router.removeExchange(record.name);
+        throw error;
+      }
+    }
   }
 
   async deleteExchange(principal: Principal, name: string, ifUnused = false): Promise<void> {
@@ -303,9 +342,30 @@ export class Broker {
   ): Promise<QueueDeclared> {
     this.assertOpen();
     const name = declaration.name === '' ? `amq.gen-${randomBytes(16).toString('base64url')}` : declaration.name;
+    return this.exclusively(name, () => this.declareQueueNow(principal, owner, name, declaration, passive));
+  }
+
+  private async declareQueueNow(
+    principal: Principal,
+    owner: Connection | undefined,
+    name: string,
+    declaration: QueueDeclaration,
+    passive: boolean,
+  ): Promise<QueueDeclared> {
+    this.assertOpen();
     const existingStream = this.streams.get(name);
     if (existingStream) {
-      if (!passive) this.authorize(principal, 'configure', { kind: 'stream', name });
+      if (!passive) {
+        this.authorize(principal, 'configure', { kind: 'stream', name });
+        const type = parseQueuePolicy(declaration.arguments ?? {}).queueType;
+        if (type !== 'stream') {
+          throw new BrokerError(
+            'PRECONDITION_FAILED',
+            `inequivalent arg 'x-queue-type' for queue '${name}' in vhost '/': received '${type}' but current is 'stream'`,
+            { queue: name, argument: 'x-queue-type' },
+          );
+        }
+      }
       return { name, messageCount: existingStream.stats().messageCount, consumerCount: existingStream.stats().readerCount };
     }
     const existing = this.queues.get(name);
@@ -322,8 +382,15 @@ export class Broker {
     if (declaration.name !== '') validateEntityName('queue', name);
     this.authorize(principal, 'configure', { kind: 'queue', name });
     const exclusive = declaration.exclusive ?? false;
-    if (parseQueuePolicy(declaration.arguments ?? {}).queueType === 'stream') {
-      return this.declareStream(name, declaration);
+    const queueType = parseQueuePolicy(declaration.arguments ?? {}).queueType;
+    if (queueType === 'stream') return this.declareStream(name, declaration);
+    if (queueType === 'quorum' && (!(declaration.durable ?? false) || exclusive || declaration.autoDelete)) {
+      // RabbitMQ's rule: quorum queues are durable, neither exclusive nor auto-delete.
+      throw new BrokerError(
+        'PRECONDITION_FAILED',
+        `invalid property for quorum queue '${name}': it must be durable, not exclusive and not auto-delete`,
+        { queue: name },
+      );
     }
     const record: QueueRecord = {
       name,
@@ -333,15 +400,35 @@ export class Broker {
       arguments: declaration.arguments ?? {},
     };
     const queue = await this.openQueue(record, exclusive ? owner : undefined);
-    if (this.queues.has(name)) {
-      // Declared concurrently while the log was opening: keep the first.
-      await queue.close();
-      return this.declareQueue(principal, owner, declaration, passive);
+    if (exclusive && owner?.isClosed) {
+      // Its connection closed while the log was opening: nobody may ever use (or unlock) this queue.
+      await this.discardQueue(queue);
+      throw new BrokerError('CHANNEL_CLOSED', `connection closed while declaring exclusive queue '${name}'`, { queue: name });
     }
     this.queues.set(name, queue);
-    if (record.durable && !exclusive) await this.metadata.save();
+    if (record.durable && !exclusive) {
+      try {
+        await this.metadata.save();
+      } catch (error) {
+        // Not durable, so not declared: a queue whose definition is lost at restart would take confirmed
+        // messages with it.
+        this.queues.delete(name);
+        await this.discardQueue(queue);
+        throw error;
+      }
+    }
     this.metrics.count('courier_queues_declared_total');
     return { name, messageCount: queue.messageCount, consumerCount: 0 };
+  }
+
+  /** Closes a queue that never became visible and deletes its log. */
+  private async discardQueue(queue: Queue): Promise<void> {
+    await queue.delete();
+    await this.storeOf(queue).remove(queue.name);
+  }
+
+  private storeOf(queue: Queue): LogStore {
+    return queue.durable && !queue.record.exclusive ? this.options.logStore : this.options.transientLogStore;
   }
 
   private async declareStream(name: string, declaration: QueueDeclaration): Promise<QueueDeclared> {
@@ -354,12 +441,16 @@ export class Broker {
       );
     }
     const stream = await this.openStream(name, declaration.arguments ?? {});
-    if (this.streams.has(name) || this.queues.has(name)) {
-      await stream.close();
-      throw new BrokerError('PRECONDITION_FAILED', `queue '${name}' was declared concurrently`, { queue: name });
-    }
     this.streams.set(name, stream);
-    await this.metadata.save();
+    try {
+      await this.metadata.save();
+    } catch (error) {
+      this.streams.delete(name);
+      this.streamArguments.delete(name);
+      await stream.close();
+      await this.options.logStore.remove(name);
+      throw error;
+    }
     return { name, messageCount: 0, consumerCount: 0 };
   }
 
@@ -404,10 +495,15 @@ export class Broker {
     this.streamArguments.delete(stream.name);
     delete this.streamOffsets[stream.name];
     const bindings = this.router.removeBindingsForDestination('stream', stream.name);
+    const watchers = this.streamWatchers.get(stream.name);
+    this.streamWatchers.delete(stream.name);
+    for (const onGone of watchers ?? []) onGone();
     await stream.close();
-    await this.options.logStore.remove(stream.name);
     await this.afterUnbind(bindings);
+    // The definition goes first: a failed save leaves the stream's data for the next start, never a
+    // stored stream without its log.
     await this.metadata.save();
+    await this.options.logStore.remove(stream.name);
   }
 
   private async openQueue(record: QueueRecord, owner: Connection | undefined): Promise<Queue> {
@@ -482,6 +578,15 @@ export class Broker {
     options: { ifUnused?: boolean; ifEmpty?: boolean } = {},
   ): Promise<number> {
     this.assertOpen();
+    return this.exclusively(name, () => this.deleteQueueNow(principal, owner, name, options));
+  }
+
+  private async deleteQueueNow(
+    principal: Principal,
+    owner: Connection | undefined,
+    name: string,
+    options: { ifUnused?: boolean; ifEmpty?: boolean },
+  ): Promise<number> {
     const stream = this.streams.get(name);
     if (stream) {
       this.authorize(principal, 'configure', { kind: 'stream', name });
@@ -507,15 +612,21 @@ export class Broker {
     this.queues.delete(queue.name);
     const bindings = this.router.removeBindingsForDestination('queue', queue.name);
     const count = await queue.delete();
-    const durable = queue.durable && !queue.record.exclusive;
-    await (durable ? this.options.logStore : this.options.transientLogStore).remove(queue.name);
     await this.afterUnbind(bindings);
-    if (durable) await this.metadata.save();
+    // The definition goes first: a failed save leaves the queue's messages for the next start, never a
+    // stored queue whose log is gone.
+    if (queue.durable && !queue.record.exclusive) await this.metadata.save();
+    await this.storeOf(queue).remove(queue.name);
     return count;
   }
 
   async purgeQueue(principal: Principal, owner: Connection | undefined, name: string): Promise<number> {
     this.assertOpen();
+    if (this.streams.has(name)) {
+      throw new BrokerError('PRECONDITION_FAILED', `purge not supported by stream '${name}': retention removes old messages`, {
+        queue: name,
+      });
+    }
     const queue = this.resolveQueue(principal, owner, name, 'read');
     const count = queue.purge();
     await queue.flush();
@@ -525,7 +636,7 @@ export class Broker {
   private queueUnused(queue: Queue, why: 'auto-delete' | 'expired'): void {
     if (this.closing) return; // consumers leaving because of shutdown do not delete queues
     this.logger.info({ queue: queue.name, why }, 'deleting unused queue');
-    this.removeQueue(queue).catch((error: unknown) =>
+    this.exclusively(queue.name, () => this.removeQueue(queue)).catch((error: unknown) =>
       this.logger.error({ queue: queue.name, err: error }, 'deleting an unused queue failed'),
     );
   }
@@ -540,7 +651,14 @@ export class Broker {
   async bind(principal: Principal, owner: Connection | undefined, declaration: BindingDeclaration): Promise<void> {
     this.assertOpen();
     const record = this.checkBinding(principal, owner, declaration);
-    if (this.router.bind(record) && this.isDurableBinding(record)) await this.metadata.save();
+    if (this.router.bind(record) && this.isDurableBinding(record)) {
+      try {
+        await this.metadata.save();
+      } catch (error) {
+        this.router.unbind(record);
+        throw error;
+      }
+    }
   }
 
   async unbind(principal: Principal, owner: Connection | undefined, declaration: BindingDeclaration): Promise<void> {
@@ -626,9 +744,10 @@ export class Broker {
     } else if (topic.retention && !stream) {
       await this.attachTopicStream(name, topic.retention);
     } else if (topic.retention && stream && JSON.stringify(topic.retention) !== JSON.stringify(before.retention)) {
-      // New retention takes effect by reopening the stream over its log with the new arguments.
-      await stream.close();
-      this.streams.set(name, await this.openStream(name, retentionArguments(topic.retention)));
+      // In place, so the stream's readers keep reading.
+      const args = retentionArguments(topic.retention);
+      stream.reconfigure(args);
+      this.streamArguments.set(name, args);
     }
     await this.metadata.save();
     return topic;
@@ -756,7 +875,11 @@ export class Broker {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    // Quiesce first: consumers leaving and channels returning messages must not deliver, expire or
+    // dead-letter anything (a message past its delivery limit stays stored, as it was).
+    for (const queue of this.queues.values()) queue.quiesce();
     for (const connection of [...this.connections]) connection.closeChannels();
+    await Promise.all([...this.nameLocks.values()]);
     await this.metadata.idle();
     for (const queue of this.queues.values()) await queue.close();
     this.queues.clear();

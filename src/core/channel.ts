@@ -55,6 +55,7 @@ interface UnackedDelivery {
 interface StreamConsumer {
   readonly stream: Stream;
   readonly reader: StreamReader;
+  readonly unwatch: () => void;
 }
 
 /** What the channel needs from the broker to resolve queues and report back. */
@@ -62,6 +63,8 @@ export interface ChannelHost {
   makeConsumerTag(): string;
   /** Called when a consumer is cancelled on a queue (auto-delete bookkeeping lives in the queue). */
   consumerRemoved(queue: Queue): void;
+  /** Calls `onGone` if the stream is deleted; returns the function that stops watching. */
+  watchStream(stream: string, onGone: () => void): () => void;
 }
 
 class ChannelConsumer implements QueueConsumer {
@@ -208,12 +211,19 @@ export class Channel {
         });
       },
       onError: () => {
+        const consumer = this.streamConsumers.get(tag);
+        if (!consumer) return;
         this.streamConsumers.delete(tag);
+        consumer.unwatch();
         callbacks.cancelled?.(tag);
       },
     });
     holder.reader = reader;
-    this.streamConsumers.set(tag, { stream, reader });
+    const unwatch = this.host.watchStream(stream.name, () => {
+      // The stream was deleted: a server-side cancel, as for a deleted queue.
+      if (this.streamConsumers.delete(tag)) callbacks.cancelled?.(tag);
+    });
+    this.streamConsumers.set(tag, { stream, reader, unwatch });
     return tag;
   }
 
@@ -222,6 +232,7 @@ export class Channel {
     const streamConsumer = this.streamConsumers.get(consumerTag);
     if (streamConsumer) {
       this.streamConsumers.delete(consumerTag);
+      streamConsumer.unwatch();
       streamConsumer.reader.close();
       return true;
     }
@@ -238,8 +249,15 @@ export class Channel {
     this.assertOpen();
     const item = await queue.get(noAck);
     if (!item) return undefined;
+    if (this.closed) {
+      // The channel closed while the message was being read: it goes back (an auto-acked one is gone,
+      // as it would be had the reply been lost on the wire).
+      if (!noAck) queue.requeue(item.offset);
+      return undefined;
+    }
     if (noAck) {
-      return this.makeDelivery(0, undefined, queue, item, item.deliveryCount > 1);
+      // Tags stay increasing and non-zero even for auto-acked gets (AMQP's get-ok carries one).
+      return this.makeDelivery(this.nextDeliveryTag++, undefined, queue, item, item.deliveryCount > 1);
     }
     return this.track(queue, item, item.deliveryCount > 1, undefined);
   }
@@ -278,6 +296,13 @@ export class Channel {
 
   /** `basic.nack` / `basic.reject`: requeue, or dead-letter (or drop) when `requeue` is false. */
   nack(deliveryTag: number, multiple = false, requeue = true): void {
+    if (requeue && multiple) {
+      this.assertOpen();
+      if (deliveryTag !== 0 && !this.unacked.has(deliveryTag)) throw this.unknownTag(deliveryTag);
+      this.returnEntries((tag) => deliveryTag === 0 || tag <= deliveryTag);
+      this.afterSettle();
+      return;
+    }
     this.settle(deliveryTag, multiple, (queue, offset) => (requeue ? queue.requeue(offset) : queue.reject(offset)));
   }
 
@@ -339,12 +364,29 @@ export class Channel {
   }
 
   private returnAll(): void {
-    const entries = [...this.unacked.values()];
-    this.unacked.clear();
-    for (const consumer of this.consumers.values()) consumer.unackedCount = 0;
-    for (const entry of entries) {
-      if (entry.queue && !entry.queue.isClosed) entry.queue.requeue(entry.offset);
+    this.returnEntries(() => true);
+  }
+
+  /**
+   * Returns the selected unacked deliveries, all of one queue at once, so the queue puts the whole
+   * window back in order before delivering any of it. Stream deliveries give their credit back.
+   */
+  private returnEntries(selected: (tag: number) => boolean): void {
+    const byQueue = new Map<Queue, number[]>();
+    for (const [tag, entry] of this.unacked) {
+      if (!selected(tag)) continue;
+      this.unacked.delete(tag);
+      if (entry.reader) {
+        if (!entry.reader.closed) entry.reader.credit(1);
+        continue;
+      }
+      if (entry.consumer) entry.consumer.unackedCount -= 1;
+      if (!entry.queue || entry.queue.isClosed) continue;
+      let offsets = byQueue.get(entry.queue);
+      if (!offsets) byQueue.set(entry.queue, (offsets = []));
+      offsets.push(entry.offset);
     }
+    for (const [queue, offsets] of byQueue) queue.requeueMany(offsets);
   }
 
   /** Cancels every consumer and returns every unacked delivery to its queue. */

@@ -485,3 +485,43 @@ describe('topology', () => {
     }
   });
 });
+
+describe('fairness and type rules', () => {
+  it('yields to the event loop while a consumer requeues synchronously inside its callback', async () => {
+    const h = await openHarness();
+    try {
+      await h.connection.declareQueue({ name: 'q' });
+      let deliveries = 0;
+      h.connection.consume(h.channel, 'q', {}, {
+        deliver: (delivery) => {
+          deliveries += 1;
+          h.channel.nack(delivery.deliveryTag, false, true);
+        },
+      });
+      h.connection.publish(textMessage('hot potato', { routingKey: 'q' }));
+      // Without yielding, this await would never resume: the redelivery loop would hold the thread.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.ok(deliveries >= 1024, `delivered ${deliveries} times before yielding`);
+      await h.connection.deleteQueue('q');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('applies RabbitMQ type rules to quorum and stream queues', async () => {
+    const h = await openHarness();
+    try {
+      await assert.rejects(
+        h.connection.declareQueue({ name: 'qq', durable: false, arguments: { 'x-queue-type': 'quorum' } }),
+        (error) => isBrokerError(error, 'PRECONDITION_FAILED'),
+      );
+      await h.connection.declareQueue({ name: 's', durable: true, arguments: { 'x-queue-type': 'stream' } });
+      await assert.rejects(h.connection.declareQueue({ name: 's', durable: true }), (error) =>
+        isBrokerError(error, 'PRECONDITION_FAILED') && /x-queue-type/.test(error.message),
+      );
+      await assert.rejects(h.connection.purgeQueue('s'), (error) => isBrokerError(error, 'PRECONDITION_FAILED'));
+    } finally {
+      await h.close();
+    }
+  });
+});

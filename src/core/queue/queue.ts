@@ -51,6 +51,8 @@ export type EnqueueOutcome = 'accepted' | 'rejected';
 /** Read ahead this many messages from the log: enough to keep consumers busy, small enough to bound memory. */
 const READ_AHEAD_MESSAGES = 512;
 const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+/** Deliveries in one pump pass before yielding to the event loop. */
+const DELIVERIES_PER_PASS = 1024;
 /** Ask the log to delete settled segments once the settled head moved this far (cheap when nothing is freed). */
 const TRUNCATE_EVERY_RECORDS = 256;
 
@@ -96,6 +98,7 @@ export class Queue {
   private generation = 0;
   private pumping = false;
   private pumpAgain = false;
+  private yieldedPump = false;
   private pendingSettled: number[] = [];
   private pendingDelivered: number[] = [];
   private stateFlushScheduled = false;
@@ -106,6 +109,8 @@ export class Queue {
   private expiryTimerAt = Infinity;
   private unusedTimer: TimerHandle | undefined;
   private hadConsumer = false;
+  /** Broker shutdown: no more deliveries, expiries or dead-lettering; returned messages just stay. */
+  private stopping = false;
   private closed = false;
 
   private constructor(record: QueueRecord, policy: QueuePolicy, log: Log, host: QueueHost, owner: object | undefined) {
@@ -314,7 +319,7 @@ export class Queue {
    * Re-entrant calls (a consumer acking inside its delivery callback) are folded into the running pass.
    */
   pump(): void {
-    if (this.closed) return;
+    if (this.closed || this.stopping) return;
     if (this.pumping) {
       this.pumpAgain = true;
       return;
@@ -324,8 +329,19 @@ export class Queue {
       do {
         this.pumpAgain = false;
         this.dropPendingHeads();
+        // A head dropped for max-length-bytes while on disk had an unknown size: check the limit again.
+        if (this.policy.overflow === 'drop-head' && this.pendingHeadDrops === 0 && this.isOverLimit()) {
+          this.dropHeadsOverLimit();
+        }
         const now = this.host.clock.now();
+        let delivered = 0;
         for (;;) {
+          if (delivered >= DELIVERIES_PER_PASS) {
+            // Yield to the event loop: a consumer that requeues synchronously, or a deep backlog with
+            // fast consumers, must not starve every other client.
+            this.scheduleYieldedPump();
+            break;
+          }
           const head = this.peekHead();
           if (!head) break;
           if (head.expiresAt < now) {
@@ -337,13 +353,23 @@ export class Queue {
           if (!consumer) break;
           this.takeHead();
           this.deliverTo(consumer, head);
+          delivered += 1;
         }
-      } while (this.pumpAgain);
+      } while (this.pumpAgain && !this.yieldedPump);
     } finally {
       this.pumping = false;
     }
     this.readAhead();
     this.armExpiryTimer();
+  }
+
+  private scheduleYieldedPump(): void {
+    if (this.yieldedPump) return;
+    this.yieldedPump = true;
+    setImmediate(() => {
+      this.yieldedPump = false;
+      this.pump();
+    });
   }
 
   private deliverTo(consumer: QueueConsumer, item: QueuedMessage): void {
@@ -402,16 +428,26 @@ export class Queue {
 
   /** Puts an unacked message back at its place in the queue, or dead-letters it past the delivery limit. */
   requeue(offset: number): void {
-    const item = this.unacked.get(offset);
-    if (!item) return;
-    this.unacked.delete(offset);
-    const limit = this.policy.deliveryLimit;
-    if (limit !== undefined && item.deliveryCount > limit) {
-      this.deadLetterAndSettle(item, 'delivery_limit');
-    } else {
-      this.insertReturned(item);
-      this.ready += 1;
-      this.readyBytesTotal += item.bodySize;
+    this.requeueMany([offset]);
+  }
+
+  /**
+   * Puts several unacked messages back before delivering any of them, so the next consumer gets them
+   * in queue order (a channel closing or nack-multiple returns a whole window at once).
+   */
+  requeueMany(offsets: readonly number[]): void {
+    const limit = this.stopping ? undefined : this.policy.deliveryLimit;
+    for (const offset of offsets) {
+      const item = this.unacked.get(offset);
+      if (!item) continue;
+      this.unacked.delete(offset);
+      if (limit !== undefined && item.deliveryCount > limit) {
+        this.deadLetterAndSettle(item, 'delivery_limit');
+      } else {
+        this.insertReturned(item);
+        this.ready += 1;
+        this.readyBytesTotal += item.bodySize;
+      }
     }
     this.pump();
   }
@@ -648,7 +684,7 @@ export class Queue {
 
   private armUnusedTimer(): void {
     const expires = this.policy.expiresMs;
-    if (expires === undefined || this.closed) return;
+    if (expires === undefined || this.closed || this.stopping) return;
     this.cancelUnusedTimer();
     this.unusedTimer = this.host.clock.setTimer(expires, () => {
       this.unusedTimer = undefined;
@@ -725,6 +761,18 @@ export class Queue {
     }
     this.cursor = this.settled.firstAbsentFrom(start);
     this.lastTruncatedAt = start;
+  }
+
+  /**
+   * First step of a broker shutdown: stop delivering, expiring and dead-lettering, so that consumers
+   * leaving and channels returning messages change nothing but the in-memory state.
+   */
+  quiesce(): void {
+    this.stopping = true;
+    this.expiryTimer?.cancel();
+    this.expiryTimer = undefined;
+    this.expiryTimerAt = Infinity;
+    this.cancelUnusedTimer();
   }
 
   /** Stops timers and deliveries and closes the log (flushing it). Unacked messages stay in the log. */

@@ -52,7 +52,7 @@ const MAX_CONSUMER_NAME_LENGTH = 255;
  */
 export class Stream {
   readonly name: string;
-  readonly settings: StreamSettings;
+  private currentSettings: StreamSettings;
   private readonly log: Log;
   private readonly codec: MessageCodec;
   private readonly clock: Clock;
@@ -66,8 +66,9 @@ export class Stream {
   private waiting = new Set<StreamReaderImpl>();
   private waking = new Set<StreamReaderImpl>();
   private readonly readerHost: StreamReaderHost;
-  private readonly retentionCheckBytes: number;
-  private readonly retentionIntervalMs: number;
+  private retentionCheckBytes = 1;
+  private retentionIntervalMs = 60_000;
+  private readonly fixedRetentionIntervalMs: number | undefined;
   private retentionTimer: TimerHandle | undefined;
   private retentionRun: Promise<void> | undefined;
   private retentionAgain = false;
@@ -80,7 +81,8 @@ export class Stream {
   private closing: Promise<void> | undefined;
 
   constructor(options: StreamOptions) {
-    this.settings = parseStreamArguments(options.arguments);
+    this.currentSettings = parseStreamArguments(options.arguments);
+    this.fixedRetentionIntervalMs = options.retentionIntervalMs;
     this.name = options.name;
     this.log = options.log;
     this.codec = options.codec;
@@ -96,13 +98,33 @@ export class Stream {
       waitForAppend: (reader) => this.waiting.add(reader),
       readerClosed: (reader) => this.readerClosed(reader),
     };
+    this.applySettings();
+  }
+
+  get settings(): StreamSettings {
+    return this.currentSettings;
+  }
+
+  /**
+   * Applies new retention arguments in place (a topic's retention changed): readers keep reading, and
+   * the new limits apply from now on. The segment size applies to segments rolled afterwards only.
+   * Throws INVALID_ARGUMENT like the constructor, leaving the old settings in force.
+   */
+  reconfigure(args: HeaderTable): void {
+    this.currentSettings = parseStreamArguments(args);
+    this.retentionTimer?.cancel();
+    this.retentionTimer = undefined;
+    this.applySettings();
+  }
+
+  private applySettings(): void {
     // A segment can only become deletable once about a segment's worth of bytes arrived; checking a
     // few times per segment keeps the overshoot small without evaluating per message.
     const granularity = Math.min(this.settings.segmentBytes ?? Infinity, this.settings.maxBytes ?? Infinity, 64 * 1024 * 1024);
     this.retentionCheckBytes = Math.max(1, Math.floor(granularity / 4));
     const maxAge = this.settings.maxAgeMs;
     this.retentionIntervalMs =
-      options.retentionIntervalMs ?? (maxAge === undefined ? 60_000 : Math.min(60_000, Math.max(1000, Math.floor(maxAge / 10))));
+      this.fixedRetentionIntervalMs ?? (maxAge === undefined ? 60_000 : Math.min(60_000, Math.max(1000, Math.floor(maxAge / 10))));
     if (maxAge !== undefined) this.armRetentionTimer();
     // A recovered log may already be over its limits.
     if (maxAge !== undefined || this.settings.maxBytes !== undefined) this.requestRetention();
