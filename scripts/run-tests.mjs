@@ -2,7 +2,7 @@
 // Node 20 has no glob support in `node --test`, so the files are listed here.
 // Usage: node scripts/run-tests.mjs [substring-filter...]
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -18,7 +18,10 @@ function collect(dir, out) {
 }
 
 const filters = process.argv.slice(2);
+// A compiled test whose source is gone (renamed or deleted) is stale output: tsc never removes it.
+const hasSource = (file) => existsSync(join(root, relative(dist, file)).replace(/\.js$/, '.ts'));
 const files = collect(dist, [])
+  .filter(hasSource)
   .filter((file) => filters.length === 0 || filters.some((f) => relative(dist, file).includes(f)))
   .sort();
 if (files.length === 0) {
