@@ -1,5 +1,6 @@
 import { BrokerError } from '../errors.js';
-import type { HeaderTable, HeaderValue } from '../message/message.js';
+import type { HeaderTable } from '../message/message.js';
+import { invalidArgument } from '../invalid-argument.js';
 
 export type OverflowBehaviour = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
 
@@ -17,27 +18,14 @@ export interface QueuePolicy {
   readonly queueType: 'classic' | 'quorum' | 'stream';
 }
 
-function invalid(name: string, expected: string, value: HeaderValue): BrokerError {
-  return new BrokerError('INVALID_ARGUMENT', `invalid arg '${name}': expected ${expected}, got ${describe(value)}`, {
-    argument: name,
-  });
-}
 
-function describe(value: HeaderValue): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}`;
-  if (value instanceof Uint8Array) return 'bytes';
-  if (value === null) return 'void';
-  if (Array.isArray(value)) return 'array';
-  return typeof value === 'object' ? 'table' : String(value);
-}
 
 function nonNegativeInteger(args: HeaderTable, name: string, min = 0): number | undefined {
   const value = args[name];
   if (value === undefined) return undefined;
   const number = typeof value === 'bigint' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < min) {
-    return failWith(invalid(name, `an integer >= ${min}`, value));
+    return failWith(invalidArgument(name, `an integer >= ${min}`, value));
   }
   return number;
 }
@@ -47,7 +35,7 @@ function optionalString(args: HeaderTable, name: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string') return value;
   if (value instanceof Uint8Array) return new TextDecoder().decode(value);
-  return failWith(invalid(name, 'a string', value));
+  return failWith(invalidArgument(name, 'a string', value));
 }
 
 function failWith(error: BrokerError): never {
@@ -58,15 +46,15 @@ function failWith(error: BrokerError): never {
 export function parseQueuePolicy(args: HeaderTable): QueuePolicy {
   const overflow = optionalString(args, 'x-overflow') ?? 'drop-head';
   if (overflow !== 'drop-head' && overflow !== 'reject-publish' && overflow !== 'reject-publish-dlx') {
-    throw invalid('x-overflow', "'drop-head', 'reject-publish' or 'reject-publish-dlx'", overflow);
+    throw invalidArgument('x-overflow', "'drop-head', 'reject-publish' or 'reject-publish-dlx'", overflow);
   }
   const queueType = optionalString(args, 'x-queue-type') ?? 'classic';
   if (queueType !== 'classic' && queueType !== 'quorum' && queueType !== 'stream') {
-    throw invalid('x-queue-type', "'classic', 'quorum' or 'stream'", queueType);
+    throw invalidArgument('x-queue-type', "'classic', 'quorum' or 'stream'", queueType);
   }
   const sac = args['x-single-active-consumer'];
   if (sac !== undefined && typeof sac !== 'boolean') {
-    throw invalid('x-single-active-consumer', 'a boolean', sac);
+    throw invalidArgument('x-single-active-consumer', 'a boolean', sac);
   }
   const deadLetterRoutingKey = optionalString(args, 'x-dead-letter-routing-key');
   const deadLetterExchange = optionalString(args, 'x-dead-letter-exchange');

@@ -1,6 +1,6 @@
-import { BrokerError } from '../errors.js';
-import type { HeaderTable, HeaderValue } from '../message/message.js';
+import type { HeaderTable } from '../message/message.js';
 import type { FsyncPolicy, LogOptions } from '../ports.js';
+import { invalidArgument } from '../invalid-argument.js';
 
 /** A stream's retention and segment settings, parsed from its declaration arguments (RabbitMQ's names). */
 export interface StreamSettings {
@@ -26,20 +26,7 @@ const AGE_UNITS_MS: Readonly<Record<string, number>> = {
 
 const AGE_PATTERN = /^([0-9]+)([YMDhms])$/;
 
-function describe(value: HeaderValue): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}`;
-  if (value instanceof Uint8Array) return 'bytes';
-  if (value === null) return 'void';
-  if (Array.isArray(value)) return 'array';
-  return typeof value === 'object' ? 'table' : String(value);
-}
 
-function invalid(name: string, expected: string, value: HeaderValue): BrokerError {
-  return new BrokerError('INVALID_ARGUMENT', `invalid arg '${name}': expected ${expected}, got ${describe(value)}`, {
-    argument: name,
-  });
-}
 
 /**
  * Parses a RabbitMQ max-age string: a positive integer followed by one unit of `Y`, `M` (30 days),
@@ -51,7 +38,7 @@ export function parseMaxAge(text: string, argument = 'x-max-age'): number {
   const amount = match?.[1] === undefined ? 0 : Number(match[1]);
   const ms = unit === undefined ? 0 : amount * unit;
   if (unit === undefined || amount <= 0 || !Number.isSafeInteger(ms)) {
-    throw invalid(argument, "a positive duration such as '7D', '12h', '30m', '10s', '1M' or '1Y'", text);
+    throw invalidArgument(argument, "a positive duration such as '7D', '12h', '30m', '10s', '1M' or '1Y'", text);
   }
   return ms;
 }
@@ -61,7 +48,7 @@ function optionalInteger(args: HeaderTable, name: string, min: number): number |
   if (value === undefined) return undefined;
   const number = typeof value === 'bigint' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < min) {
-    throw invalid(name, `an integer >= ${min}`, value);
+    throw invalidArgument(name, `an integer >= ${min}`, value);
   }
   return number;
 }
@@ -71,7 +58,7 @@ function optionalMaxAge(args: HeaderTable): number | undefined {
   if (value === undefined) return undefined;
   // AMQP field tables carry strings as long strings, which a codec may hand over as bytes.
   const text = value instanceof Uint8Array ? new TextDecoder().decode(value) : value;
-  if (typeof text !== 'string') throw invalid('x-max-age', "a string such as '7D'", value);
+  if (typeof text !== 'string') throw invalidArgument('x-max-age', "a string such as '7D'", value);
   return parseMaxAge(text);
 }
 
