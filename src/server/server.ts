@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { Broker } from '../core/broker.js';
 import { BrokerError } from '../core/errors.js';
-import { silentLogger, noopMetrics } from '../core/null-ports.js';
+import { silentLogger } from '../core/null-ports.js';
 import type { Clock, CorruptionReport, Logger, Metrics } from '../core/ports.js';
+import { MetricsRegistry } from '../observability/metrics-registry.js';
 import { AllowAllAuthorizer, DefaultAuthenticator } from '../security/index.js';
 import { acquireDataDirLock, FileLogStore, FileMetadataStore, MemoryLogStore } from '../storage/index.js';
 import type { ListenAddress } from '../transport/bind.js';
@@ -11,6 +12,7 @@ import { CleanupStack } from './cleanup-stack.js';
 import { prepareDataDir } from './data-dir.js';
 import { healthRoutes, type ServerState } from './health-routes.js';
 import { HttpRouter } from './http-router.js';
+import { metricsRoutes } from './metrics-routes.js';
 import {
   planProtocolListeners,
   startProtocolListener,
@@ -30,6 +32,10 @@ export interface StartServerOptions {
   /** Shown in the startup line. */
   readonly version?: string;
   readonly clock?: Clock;
+  /**
+   * Where the core reports. Defaults to a registry of the server's own, served at GET /metrics and closed
+   * with the server; a MetricsRegistry given here is served too (and left open), any other Metrics is not.
+   */
   readonly metrics?: Metrics;
   /** The protocol adapters to serve; defaults to every adapter built so far. */
   readonly protocolAdapters?: readonly ProtocolAdapterFactory[];
@@ -67,8 +73,14 @@ function formatAddress(address: ListenAddress): string {
 export async function startServer(config: ServerConfig, options: StartServerOptions = {}): Promise<ServerHandle> {
   const logger = options.logger ?? silentLogger;
   const log = childLogger(logger, 'server');
-  const metrics = options.metrics ?? noopMetrics;
   const cleanup = new CleanupStack(log);
+  let ownRegistry: MetricsRegistry | undefined;
+  const metrics: Metrics = options.metrics ?? (ownRegistry = new MetricsRegistry({ logger: childLogger(logger, 'metrics') }));
+  const exposed = metrics instanceof MetricsRegistry ? metrics : undefined;
+  if (ownRegistry) {
+    const registry = ownRegistry;
+    cleanup.push('close metrics registry', () => registry.close());
+  }
   const addresses: Partial<Record<ListenerName, ListenAddress>> = {};
   let state: ServerState = 'starting';
   let broker: Broker;
@@ -82,7 +94,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
     // HTTP comes up before recovery so that /readyz can say "starting" while a long backlog is recovered.
     if (config.httpPort !== null) {
-      const router = new HttpRouter(healthRoutes(() => state), childLogger(logger, 'http'));
+      const routes = [...healthRoutes(() => state), ...(exposed ? metricsRoutes(exposed) : [])];
+      const router = new HttpRouter(routes, childLogger(logger, 'http'));
       const http = await HttpListener.open({
         host: config.bind,
         port: config.httpPort,
@@ -127,6 +140,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     // The broker owns the stores from here on and closes them itself.
     cleanup.pop('close stores');
     cleanup.push('close broker', () => opened.close());
+    if (exposed) {
+      exposed.attachBroker(opened);
+      // Unwinding detaches before the broker closes: a scrape during shutdown reads no closing queues.
+      cleanup.push('detach broker from metrics', () => exposed.attachBroker(undefined));
+    }
 
     const listeners: RunningProtocolListener[] = [];
     const authenticator = await DefaultAuthenticator.create({});

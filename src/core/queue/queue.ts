@@ -74,6 +74,7 @@ export class Queue {
   private readonly host: QueueHost;
   /** Metric labels, made once: deliveries and acks must not allocate them per message. */
   private readonly labels: MetricLabels;
+  private readonly deadLetterLabelsByReason = new Map<DeadLetterReason, MetricLabels>();
   private readonly settled = new OffsetRangeSet();
   /** Delivery counts of unsettled messages recovered from the log but not yet read back. */
   private readonly recoveredDeliveries = new Map<number, number>();
@@ -363,6 +364,12 @@ export class Queue {
     this.armExpiryTimer();
   }
 
+  private deadLetterLabels(reason: DeadLetterReason): MetricLabels {
+    let labels = this.deadLetterLabelsByReason.get(reason);
+    if (!labels) this.deadLetterLabelsByReason.set(reason, (labels = { queue: this.name, reason }));
+    return labels;
+  }
+
   private scheduleYieldedPump(): void {
     if (this.yieldedPump) return;
     this.yieldedPump = true;
@@ -486,7 +493,7 @@ export class Queue {
 
   private deadLetterAndSettle(item: QueuedMessage, reason: DeadLetterReason): void {
     if (this.policy.deadLetterExchange !== undefined) this.host.deadLetter(this, item.message, reason);
-    this.host.metrics.count('courier_messages_dead_lettered_total', 1, { queue: this.name, reason });
+    this.host.metrics.count('courier_messages_dead_lettered_total', 1, this.deadLetterLabels(reason));
     this.settle(item.offset);
   }
 
