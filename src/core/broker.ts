@@ -29,6 +29,7 @@ import { deadLetteredCopy, wouldCycle } from './queue/dead-letter.js';
 import { parseQueuePolicy } from './queue/queue-policy.js';
 import { Queue, type DeadLetterReason, type QueueHost } from './queue/queue.js';
 import { declareBuiltins, isBuiltinExchange } from './routing/builtins.js';
+import { RETAINED_LOG_NAME, RetainedStore } from './retained/retained-store.js';
 import { RouteResult } from './routing/route-result.js';
 import { Router } from './routing/router.js';
 import { validateEntityName } from './entity-names.js';
@@ -124,6 +125,8 @@ export class Broker {
   private readonly nameLocks = new Map<string, Promise<unknown>>();
   /** Consumers of each stream, told when their stream is deleted. */
   private readonly streamWatchers = new Map<string, Set<() => void>>();
+  /** Made on first use (see `retained`), so a broker that never retains a message has no log for it. */
+  private retainedStore: RetainedStore | undefined;
 
   private exclusively<T>(name: string, operation: () => Promise<T>): Promise<T> {
     const previous = this.nameLocks.get(name) ?? Promise.resolve();
@@ -191,7 +194,7 @@ export class Broker {
     // Logs without a definition belong to queues whose declare never completed: nothing was confirmed there.
     const known = new Set([...snapshot.queues.map((queue) => queue.name), ...snapshot.streams.map((stream) => stream.name)]);
     for (const name of await this.options.logStore.list()) {
-      if (!known.has(name)) {
+      if (!known.has(name) && name !== RETAINED_LOG_NAME) {
         this.logger.warn({ log: name }, 'removing a queue log that has no definition');
         await this.options.logStore.remove(name);
       }
@@ -861,6 +864,25 @@ export class Broker {
   }
 
   // -------------------------------------------------------------------------------------------------
+  // Retained messages: a durable last-message-per-routing-key store (MQTT retained messages), kept in
+  // its own log of the durable log store. It authorizes nothing itself: adapters store a message only
+  // after publishing it succeeded, and read it only for a subscription the broker accepted.
+
+  get retained(): RetainedStore {
+    this.assertOpen();
+    this.retainedStore ??= new RetainedStore({
+      openLog: () =>
+        this.options.logStore.open(RETAINED_LOG_NAME, {
+          fsync: this.fsync,
+          ...(this.options.segmentBytes === undefined ? {} : { segmentBytes: this.options.segmentBytes }),
+        }),
+      clock: this.clock,
+      logger: this.logger,
+    });
+    return this.retainedStore;
+  }
+
+  // -------------------------------------------------------------------------------------------------
   // Lifecycle
 
   get isClosing(): boolean {
@@ -885,6 +907,7 @@ export class Broker {
     this.queues.clear();
     for (const stream of this.streams.values()) await stream.close();
     this.streams.clear();
+    await this.retainedStore?.close();
     await this.options.logStore.close();
     await this.options.transientLogStore.close();
     await this.options.metadataStore.close();

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Broker } from '../core/broker.js';
 import type { Logger, Authenticator } from '../core/ports.js';
 import type { ListenAddress } from '../transport/bind.js';
@@ -35,9 +37,18 @@ export interface ProtocolAdapter {
   close(): Promise<void>;
 }
 
+/** A protocol served over WebSocket on the HTTP listener (RabbitMQ's Web STOMP / Web MQTT). */
+export interface WebSocketEndpoint {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Ends its sessions politely, then closes what remains. */
+  close(): Promise<void>;
+}
+
 export interface ProtocolAdapterFactory {
   readonly protocol: ProtocolName;
   create(context: ProtocolAdapterContext): ProtocolAdapter;
+  /** Optional: the protocol over WebSocket at `path` of the HTTP listener (e.g. STOMP at /stomp). */
+  readonly webSocket?: { readonly path: string; create(context: ProtocolAdapterContext): WebSocketEndpoint };
 }
 
 export interface RunningProtocolListener {

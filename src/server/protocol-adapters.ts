@@ -1,7 +1,9 @@
+import { mqttAdapterFactory } from '../protocols/mqtt/index.js';
+import { stompAdapterFactory } from '../protocols/stomp/index.js';
 import type { ProtocolAdapterFactory } from './listeners.js';
 
 /**
- * The protocol adapters `courier serve` runs. Empty until the MQTT, AMQP, STOMP and Kafka adapters land;
- * each adds its factory here, and its listener starts on the port of its setting.
+ * The protocol adapters `courier serve` runs: each listener starts on the port of its setting. Protocols
+ * without an adapter yet (AMQP, Kafka) are simply absent, and the startup log says so.
  */
-export const builtInProtocolAdapters: readonly ProtocolAdapterFactory[] = [];
+export const builtInProtocolAdapters: readonly ProtocolAdapterFactory[] = [mqttAdapterFactory, stompAdapterFactory];

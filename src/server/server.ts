@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { Broker } from '../core/broker.js';
 import { BrokerError } from '../core/errors.js';
 import { silentLogger } from '../core/null-ports.js';
@@ -19,6 +21,7 @@ import {
   type ProtocolAdapterFactory,
   type ProtocolName,
   type RunningProtocolListener,
+  type WebSocketEndpoint,
 } from './listeners.js';
 import { builtInProtocolAdapters } from './protocol-adapters.js';
 import { flagOf, settingByKey, type ServerConfig } from './settings.js';
@@ -86,6 +89,13 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   let broker: Broker;
   // Enabled in the config but without an adapter yet: named in the startup line so nobody hunts for them.
   const notBuilt: ProtocolName[] = [];
+  // WebSocket endpoints of protocol adapters (STOMP at /stomp...), by path; filled once the broker is up.
+  const webSockets = new Map<string, WebSocketEndpoint>();
+  const routeUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const endpoint = webSockets.get((request.url ?? '/').split('?', 1)[0]!);
+    if (endpoint) endpoint.handleUpgrade(request, socket, head);
+    else socket.end(`HTTP/1.1 ${state === 'ready' ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  };
 
   try {
     await prepareDataDir(config.dataDir, [logsDirectoryName]);
@@ -102,6 +112,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         portSetting: flagOf(settingByKey('httpPort')),
         hostSetting: flagOf(settingByKey('bind')),
         handler: router.handle,
+        onUpgrade: routeUpgrade,
         onError: (error) => log.error({ err: error, listener: 'http' }, 'listener error'),
       });
       addresses.http = http.address;
@@ -156,6 +167,18 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       listeners.push(listener);
       addresses[plan.protocol] = listener.address;
       cleanup.push(`close ${plan.protocol} listener`, () => listener.close());
+    }
+    if (addresses.http) {
+      for (const factory of options.protocolAdapters ?? builtInProtocolAdapters) {
+        if (!factory.webSocket) continue;
+        const { path } = factory.webSocket;
+        const endpoint = factory.webSocket.create(context);
+        webSockets.set(path, endpoint);
+        cleanup.push(`close ${factory.protocol} websocket endpoint`, () => {
+          webSockets.delete(path);
+          return endpoint.close();
+        });
+      }
     }
     // Unwinding runs this first: every listener refuses new clients before any session is ended.
     cleanup.push('stop accepting', () => {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { listenOn, type BindTarget, type ListenAddress } from './bind.js';
 import { SocketTracker } from './socket-tracker.js';
 
@@ -7,6 +8,8 @@ export type HttpHandler = (request: IncomingMessage, response: ServerResponse) =
 export interface HttpListenerOptions extends BindTarget {
   readonly handler: HttpHandler;
   readonly onError?: (error: Error) => void;
+  /** Takes HTTP upgrade requests (WebSocket endpoints); without it they are refused. */
+  readonly onUpgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /** An HTTP server on host:port whose close() ends keep-alive and in-flight connections too. */
@@ -27,6 +30,7 @@ export class HttpListener {
       socket.setNoDelay(true);
       tracker.add(socket);
     });
+    if (options.onUpgrade) server.on('upgrade', options.onUpgrade);
     const address = await listenOn(server, options);
     server.on('error', (error) => options.onError?.(error));
     return new HttpListener(server, tracker, address);

@@ -1,0 +1,990 @@
+/**
+ * One MQTT connection: the state machine from CONNECT to the end of the connection, turning packets
+ * into core calls (publish, declare, bind, consume, ack) and core deliveries into PUBLISHes.
+ *
+ * Packets are handled in arrival order; a packet whose handling waits (CONNECT, SUBSCRIBE, UNSUBSCRIBE)
+ * holds the ones behind it until it is done. PUBLISH handling never waits: its PUBACK / PUBREC is sent
+ * when the core says the message is durable (ordered-acks.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type {
+  IConnackPacket,
+  IConnectPacket,
+  IPubackPacket,
+  IPubcompPacket,
+  IPublishPacket,
+  IPubrecPacket,
+  IPubrelPacket,
+  ISubscribePacket,
+  ISubscription,
+  IUnsubscribePacket,
+  Packet,
+  QoS,
+} from 'mqtt-packet';
+import type { Broker } from '../../core/broker.js';
+import type { Channel, Delivery } from '../../core/channel.js';
+import type { Connection } from '../../core/connection.js';
+import { BrokerError, isBrokerError } from '../../core/errors.js';
+import type { Authenticator, Logger, Principal, TimerHandle } from '../../core/ports.js';
+import type { ProtocolVersion } from './codec/connect-sniff.js';
+import { MqttDecoder, type DecodeError } from './codec/decoder.js';
+import { encodePacket } from './codec/encoder.js';
+import {
+  publishedQos,
+  remainingLifetimeMs,
+  toCoreMessage,
+  toPublishPacket,
+  wasPublishedRetained,
+  type InboundMessage,
+} from './convert.js';
+import {
+  ConnackV3,
+  Reason,
+  connackCodeFor,
+  publishFailureFor,
+  subackFailureFor,
+  unsubackFailureFor,
+} from './errors.js';
+import { OrderedAcks, type PendingAck } from './ordered-acks.js';
+import { PacketWriter } from './packet-writer.js';
+import type { ClientState, OutboundFlight, SessionRegistry } from './session-registry.js';
+import {
+  MAX_CLIENT_ID_BYTES,
+  SubscriptionSet,
+  bindingFor,
+  queueClassOf,
+  sameBinding,
+  subscriptionQueueName,
+  type QueueClass,
+  type Subscription,
+} from './subscriptions.js';
+import { isSharedSubscription, isValidTopicFilter, routingKeyToTopic, topicNameProblem, topicToRoutingKey } from './topics.js';
+
+export interface MqttLimits {
+  /** Largest packet accepted, fixed header included; advertised as Maximum Packet Size in 5.0. */
+  readonly maxPacketBytes: number;
+  /** QoS 1/2 deliveries a client may leave unacknowledged (5.0: at most its Receive Maximum). */
+  readonly inflightWindow: number;
+  /** Messages a persistent session's queue keeps while nobody consumes; the oldest go first beyond it. */
+  readonly maxQueuedMessages: number;
+  /** A connection that sends no CONNECT within this time is closed. */
+  readonly connectTimeoutMs: number;
+  /** QoS 1/2 publishes waiting to become durable before the connection stops reading. */
+  readonly maxPendingPublishes: number;
+}
+
+export interface MqttSessionContext {
+  readonly broker: Broker;
+  readonly logger: Logger;
+  readonly authenticator: Authenticator;
+  readonly registry: SessionRegistry<MqttSession>;
+  readonly limits: MqttLimits;
+}
+
+type State = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
+
+interface Will {
+  readonly message: InboundMessage;
+  readonly delaySeconds: number;
+}
+
+interface EndOptions {
+  /** 5.0 DISCONNECT reason code sent before closing (only once CONNACK was sent). */
+  readonly reasonCode?: number;
+  readonly publishWill: boolean;
+  readonly why: string;
+}
+
+/** 5.0 Session Expiry Interval meaning "never expires" (3.3.2.3.2 / 3.1.2.11.2). */
+const SESSION_NEVER_EXPIRES = 0xffffffff;
+/** A closed socket the client does not close in turn is destroyed after this long. */
+const CLOSE_GRACE_MS = 2000;
+/** Packets queued behind a pending CONNECT / SUBSCRIBE before the connection stops reading. */
+const MAX_QUEUED_PACKETS = 1024;
+
+export class MqttSession {
+  private state: State = 'awaiting-connect';
+  private version: ProtocolVersion = 4;
+  private clientId = '';
+  private principal: Principal | undefined;
+  private connection: Connection | undefined;
+  private channel: Channel | undefined;
+  private client: ClientState | undefined;
+  private subscriptions = new SubscriptionSet();
+  /** Names of the session's queues per class, once declared or found. */
+  private readonly queues: [string | undefined, string | undefined] = [undefined, undefined];
+  private persistent = false;
+  private sessionExpirySeconds = 0;
+  private will: Will | undefined;
+  private window: number;
+  private clientMaxPacketBytes = Infinity;
+  private keepAliveMs = 0;
+  private lastPacketAt = 0;
+  private keepAliveTimer: TimerHandle | undefined;
+  private connectTimer: TimerHandle | undefined;
+  private closeTimer: TimerHandle | undefined;
+  private readonly inbox: Packet[] = [];
+  private busy = false;
+  /** The CONNECT being handled: ending the session waits for it, so it never acts after the session ended. */
+  private connectTask: Promise<void> | undefined;
+  private readingPaused = false;
+  private readonly decoder: MqttDecoder;
+  private readonly writer: PacketWriter;
+  private readonly acks: OrderedAcks;
+  private resolveEnded!: () => void;
+  /** Resolves once the session is fully gone: socket closed, will handled, core connection closed. */
+  readonly ended: Promise<void> = new Promise((resolve) => (this.resolveEnded = resolve));
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly context: MqttSessionContext,
+  ) {
+    this.window = context.limits.inflightWindow;
+    this.decoder = new MqttDecoder(context.limits.maxPacketBytes, {
+      packet: (packet) => this.receive(packet),
+      error: (error) => this.decodeFailed(error),
+    });
+    this.writer = new PacketWriter(socket, (blocked) => this.channel?.setFlow(!blocked));
+    this.acks = new OrderedAcks(
+      (ack) => this.sendAck(ack),
+      (error) => this.internalError(error, 'storing a published message failed'),
+    );
+    socket.on('data', (chunk: Buffer) => this.decoder.feed(chunk));
+    socket.on('error', (error) => this.context.logger.debug({ err: error, clientId: this.clientId }, 'mqtt socket error'));
+    socket.on('close', () => {
+      this.closeTimer?.cancel();
+      void this.end({ publishWill: true, why: 'connection lost' });
+    });
+    this.connectTimer = context.broker.clock.setTimer(context.limits.connectTimeoutMs, () => {
+      if (this.state === 'awaiting-connect') void this.end({ publishWill: false, why: 'no CONNECT in time' });
+    });
+  }
+
+  /** A getter, so that checks after an await are not narrowed away by the compiler. */
+  private get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Incoming packets
+
+  private receive(packet: Packet): boolean {
+    if (this.isClosed) return false;
+    this.lastPacketAt = this.context.broker.clock.now();
+    if (this.busy || this.inbox.length > 0) {
+      this.inbox.push(packet);
+      this.updateReading();
+      return true;
+    }
+    this.dispatch(packet);
+    return this.state !== 'closed';
+  }
+
+  private dispatch(packet: Packet): void {
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.handle(packet);
+    } catch (error) {
+      this.internalError(error, `handling ${packet.cmd} failed`);
+      return;
+    }
+    if (!pending) return;
+    this.busy = true;
+    pending.then(
+      () => {
+        this.busy = false;
+        this.drainInbox();
+      },
+      (error: unknown) => {
+        this.busy = false;
+        this.internalError(error, `handling ${packet.cmd} failed`);
+      },
+    );
+  }
+
+  private drainInbox(): void {
+    while (!this.busy && this.state !== 'closed' && this.inbox.length > 0) this.dispatch(this.inbox.shift()!);
+    this.updateReading();
+  }
+
+  /** Stops reading the socket while too much waits (queued packets, publishes not yet durable). */
+  private updateReading(): void {
+    const limits = this.context.limits;
+    const overloaded = this.inbox.length >= MAX_QUEUED_PACKETS || this.acks.pending >= limits.maxPendingPublishes;
+    if (overloaded && !this.readingPaused) {
+      this.readingPaused = true;
+      this.socket.pause();
+    } else if (!overloaded && this.readingPaused && this.state !== 'closed') {
+      this.readingPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private handle(packet: Packet): Promise<void> | undefined {
+    if (this.state === 'awaiting-connect') {
+      // The decoder refuses a first packet other than CONNECT [MQTT-3.1.0-1].
+      this.connectTask = this.onConnect(packet as IConnectPacket);
+      return this.connectTask;
+    }
+    switch (packet.cmd) {
+      case 'publish':
+        this.onPublish(packet);
+        return undefined;
+      case 'puback':
+        this.onPuback(packet);
+        return undefined;
+      case 'pubrec':
+        this.onPubrec(packet);
+        return undefined;
+      case 'pubrel':
+        this.onPubrel(packet);
+        return undefined;
+      case 'pubcomp':
+        this.onPubcomp(packet);
+        return undefined;
+      case 'subscribe':
+        return this.onSubscribe(packet);
+      case 'unsubscribe':
+        return this.onUnsubscribe(packet);
+      case 'pingreq':
+        this.write({ cmd: 'pingresp' }); // [MQTT-3.12.4-1]
+        return undefined;
+      case 'disconnect':
+        this.onDisconnect(packet.reasonCode ?? 0);
+        return undefined;
+      case 'connect':
+        this.protocolViolation(Reason.protocolError, 'a second CONNECT'); // [MQTT-3.1.0-2]
+        return undefined;
+      case 'auth':
+        // Enhanced authentication (5.0 section 4.12) is not offered, so AUTH is out of place.
+        this.protocolViolation(Reason.protocolError, 'AUTH without an authentication method');
+        return undefined;
+      default:
+        this.protocolViolation(Reason.protocolError, `a ${packet.cmd} packet from a client`);
+        return undefined;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // CONNECT
+
+  private async onConnect(packet: IConnectPacket): Promise<void> {
+    this.state = 'connecting';
+    this.connectTimer?.cancel();
+    this.connectTimer = undefined;
+    const version = this.decoder.version ?? 4;
+    this.version = version;
+    const v5 = version === 5;
+
+    // [MQTT-3.1.2-22] 3.1.1: a password needs a user name (5.0 allows it alone).
+    if (!v5 && packet.password !== undefined && packet.username === undefined) {
+      return this.refuse(Reason.protocolError, 'password without user name', false);
+    }
+    if (v5 && packet.properties?.authenticationMethod !== undefined) {
+      return this.refuse(Reason.badAuthenticationMethod, 'enhanced authentication is not supported');
+    }
+    const cleanStart = packet.clean ?? true;
+    let clientId = packet.clientId;
+    let assigned = false;
+    if (clientId === '') {
+      if (!v5 && !cleanStart) {
+        // [MQTT-3.1.3-8] a zero-byte identifier needs CleanSession = 1 in 3.1.1.
+        return this.refuse(ConnackV3.identifierRejected, 'empty client identifier with a persistent session');
+      }
+      // [MQTT-3.1.3-6] 3.1.1 / [MQTT-3.1.3-6] 5.0: the server assigns a unique identifier.
+      clientId = `courier-${randomBytes(12).toString('base64url')}`;
+      assigned = true;
+    }
+    if (!usableClientId(clientId)) {
+      return this.refuse(v5 ? Reason.clientIdentifierNotValid : ConnackV3.identifierRejected, 'client identifier not allowed');
+    }
+    if (packet.will && topicNameProblem(packet.will.topic) !== undefined) {
+      return this.refuse(Reason.topicNameInvalid, 'invalid will topic', v5);
+    }
+
+    let principal: Principal;
+    try {
+      principal = await this.context.authenticator.authenticate({
+        mechanism: packet.username === undefined ? 'ANONYMOUS' : 'PLAIN',
+        username: packet.username ?? '',
+        password: packet.password?.toString('utf8') ?? '',
+        remoteAddress: this.socket.remoteAddress ?? '',
+        protocol: 'mqtt',
+      });
+    } catch (error) {
+      const anonymous = packet.username === undefined && packet.password === undefined;
+      const code = v5 && anonymous && isBrokerError(error, 'AUTHENTICATION_FAILED') ? Reason.notAuthorized : connackCodeFor(error, version);
+      return this.refuse(code, 'authentication failed');
+    }
+    if (this.isClosed) return;
+    this.principal = principal;
+    this.clientId = clientId;
+
+    // Session takeover, [MQTT-3.1.4-2] (3.1.1) / [MQTT-3.1.4-3] (5.0): the older connection ends first, entirely,
+    // so its exclusive queues and unacknowledged deliveries are settled before this session starts.
+    const registry = this.context.registry;
+    const previous = registry.claim(clientId, this);
+    if (previous) await previous.takeOver();
+    if (this.isClosed) return;
+
+    const properties = packet.properties;
+    this.sessionExpirySeconds = v5 ? (properties?.sessionExpiryInterval ?? 0) : cleanStart ? 0 : SESSION_NEVER_EXPIRES;
+    this.persistent = this.sessionExpirySeconds > 0;
+    registry.settlePendingWill(clientId, cleanStart);
+    if (v5) {
+      if (properties?.receiveMaximum !== undefined) this.window = Math.min(this.window, properties.receiveMaximum);
+      if (properties?.maximumPacketSize !== undefined) this.clientMaxPacketBytes = properties.maximumPacketSize;
+    }
+    if (packet.will) {
+      this.will = {
+        message: {
+          topic: packet.will.topic,
+          payload: ownedPayload(packet.will.payload),
+          qos: packet.will.qos ?? 0,
+          retain: packet.will.retain ?? false,
+          properties: packet.will.properties,
+        },
+        delaySeconds: packet.will.properties?.willDelayInterval ?? 0,
+      };
+    }
+
+    const broker = this.context.broker;
+    let sessionPresent = false;
+    try {
+      const connection = broker.connect(principal, { protocol: 'mqtt', remoteAddress: this.socket.remoteAddress ?? '', clientId });
+      this.connection = connection;
+      this.channel = connection.openChannel();
+      const names = [subscriptionQueueName(clientId, 0), subscriptionQueueName(clientId, 1)] as const;
+      if (cleanStart) {
+        // [MQTT-3.1.2-6] (3.1.1) / [MQTT-3.1.2-4] (5.0): Clean Start discards any existing session.
+        for (const name of names) {
+          if (this.isClosed) return;
+          if (broker.getQueue(name)) await connection.deleteQueue(name);
+        }
+      } else {
+        for (const queueClass of [0, 1] as const) if (broker.getQueue(names[queueClass])) this.queues[queueClass] = names[queueClass];
+        sessionPresent = this.queues[0] !== undefined || this.queues[1] !== undefined || registry.hasPersistentState(clientId, broker.clock.now());
+        if (sessionPresent) this.subscriptions = SubscriptionSet.fromBindings(clientId, broker.listBindings());
+      }
+    } catch (error) {
+      return this.refuse(connackCodeFor(error, version), 'opening the session failed');
+    }
+    if (this.isClosed) return;
+    this.client = registry.stateFor(clientId, this.persistent, !sessionPresent);
+    this.client.expiresAt = Infinity;
+
+    this.write({
+      cmd: 'connack',
+      sessionPresent, // [MQTT-3.2.2-1] [MQTT-3.2.2-2] (3.1.1) / [MQTT-3.2.2-2] [MQTT-3.2.2-3] (5.0)
+      ...(v5 ? { reasonCode: Reason.success, properties: this.connackProperties(assigned ? clientId : undefined) } : { returnCode: 0 }),
+    });
+    this.state = 'connected';
+    this.keepAliveMs = (packet.keepalive ?? 0) * 1000;
+    this.armKeepAlive();
+    for (const flight of this.client.retainedFlights()) this.resendFlight(flight);
+    for (const queueClass of [0, 1] as const) if (this.queues[queueClass]) this.startConsumer(queueClass);
+  }
+
+  private connackProperties(assignedClientId: string | undefined): NonNullable<IConnackPacket['properties']> {
+    return {
+      ...(assignedClientId === undefined ? {} : { assignedClientIdentifier: assignedClientId }), // [MQTT-3.2.2-16]
+      maximumPacketSize: this.context.limits.maxPacketBytes,
+      sharedSubscriptionAvailable: false,
+      subscriptionIdentifiersAvailable: false,
+      // Topic Alias Maximum left out: it is then 0, and the client must not send aliases.
+    };
+  }
+
+  /** Answers a CONNECT with a refusal and closes: [MQTT-3.2.2-5] (3.1.1) / [MQTT-3.2.2-7] (5.0). */
+  private refuse(code: number, why: string, sendConnack = true): void {
+    if (this.isClosed) return;
+    if (sendConnack) {
+      const v5 = this.version === 5;
+      // A 5.0 reason code given to a 3.1.1 client means "refused" without a better code: not authorized.
+      const returnCode = !v5 && code > ConnackV3.notAuthorized ? ConnackV3.notAuthorized : code;
+      this.write({ cmd: 'connack', sessionPresent: false, ...(v5 ? { reasonCode: code } : { returnCode }) });
+    }
+    this.context.logger.info({ clientId: this.clientId || undefined, code, why, remoteAddress: this.socket.remoteAddress }, 'mqtt connection refused');
+    void this.end({ publishWill: false, why });
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // PUBLISH from the client
+
+  private onPublish(packet: IPublishPacket): void {
+    const v5 = this.version === 5;
+    if (packet.qos === 0 && packet.dup) {
+      this.protocolViolation(Reason.malformedPacket, 'DUP set on a QoS 0 PUBLISH'); // [MQTT-3.3.1-2]
+      return;
+    }
+    if (v5 && packet.properties?.topicAlias !== undefined) {
+      // The server's Topic Alias Maximum is 0 (5.0 section 3.3.2.3.4).
+      this.protocolViolation(Reason.topicAliasInvalid, 'topic alias used although none is allowed');
+      return;
+    }
+    if (v5 && packet.properties?.subscriptionIdentifier !== undefined) {
+      this.protocolViolation(Reason.protocolError, 'a client PUBLISH must not carry a subscription identifier'); // [MQTT-3.3.4-6]
+      return;
+    }
+    const problem = topicNameProblem(packet.topic);
+    if (problem !== undefined) {
+      // [MQTT-3.3.2-2] no wildcards in a topic name; [MQTT-4.7.3-1] at least one character.
+      this.protocolViolation(Reason.topicNameInvalid, problem === 'empty' ? 'empty topic name' : 'wildcard in a topic name');
+      return;
+    }
+    const client = this.client!;
+    const packetId = packet.messageId ?? 0;
+    if (packet.qos === 2 && client.inboundQos2.has(packetId)) {
+      // A resent QoS 2 PUBLISH whose PUBREC was lost: acknowledge again, never publish twice [MQTT-4.3.3-10] (5.0).
+      this.write(this.ackPacket({ packetId, kind: 'pubrec', reasonCode: Reason.success }));
+      return;
+    }
+    const broker = this.context.broker;
+    const payload = ownedPayload(packet.payload);
+    const message = toCoreMessage(
+      { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties },
+      broker.clock.now(),
+    );
+    let outcome;
+    try {
+      outcome = this.connection!.publish(message);
+    } catch (error) {
+      this.publishRefused(packet, error);
+      return;
+    }
+    let durable: Promise<unknown> = outcome.durable;
+    if (packet.retain) {
+      // [MQTT-3.3.1-5] store as the topic's retained message; [MQTT-3.3.1-10] [MQTT-3.3.1-11] (3.1.1) /
+      // [MQTT-3.3.1-6] [MQTT-3.3.1-7] (5.0): an empty payload removes it and is not stored. The
+      // acknowledgement waits for both.
+      const key = message.routingKey;
+      const stored = payload.length === 0 ? broker.retained.clear(key) : broker.retained.set(key, message);
+      durable = packet.qos === 0 ? outcome.durable : Promise.all([outcome.durable, stored]);
+      if (packet.qos === 0) stored.catch((error: unknown) => this.context.logger.error({ err: error, clientId: this.clientId }, 'storing a retained message failed'));
+    }
+    if (packet.qos === 0) return;
+    let reasonCode: number = Reason.success;
+    if (outcome.rejected) reasonCode = Reason.quotaExceeded;
+    else if (outcome.routed === 0) reasonCode = Reason.noMatchingSubscribers;
+    // A refused QoS 2 message (reason >= 0x80) is new if sent again [MQTT-4.3.3-9] (5.0): not remembered.
+    if (packet.qos === 2 && reasonCode < 0x80) client.inboundQos2.add(packetId);
+    this.acks.push({ packetId, kind: packet.qos === 1 ? 'puback' : 'pubrec', reasonCode }, durable);
+    this.updateReading();
+  }
+
+  /**
+   * The core refused the publish (e.g. not authorized). 5.0 says so in the PUBACK / PUBREC; 3.1.1 has no
+   * way to, and must acknowledge or close [MQTT-3.3.5-2]: it acknowledges, so the client does not resend forever.
+   */
+  private publishRefused(packet: IPublishPacket, error: unknown): void {
+    this.context.logger.info({ err: error, clientId: this.clientId, topic: packet.topic }, 'mqtt publish refused');
+    if (packet.qos === 0) return;
+    const reasonCode = this.version === 5 ? publishFailureFor(error) : Reason.success;
+    this.acks.push({ packetId: packet.messageId ?? 0, kind: packet.qos === 1 ? 'puback' : 'pubrec', reasonCode }, Promise.resolve());
+  }
+
+  private sendAck(ack: PendingAck): void {
+    if (this.state !== 'connected') return;
+    this.write(this.ackPacket(ack));
+    if (this.readingPaused) this.updateReading();
+  }
+
+  private ackPacket(ack: PendingAck): IPubackPacket | IPubrecPacket {
+    const packet: IPubackPacket | IPubrecPacket = { cmd: ack.kind, messageId: ack.packetId };
+    if (this.version === 5 && ack.reasonCode !== Reason.success) packet.reasonCode = ack.reasonCode;
+    return packet;
+  }
+
+  private onPubrel(packet: IPubrelPacket): void {
+    const packetId = packet.messageId ?? 0;
+    const known = this.client!.inboundQos2.delete(packetId);
+    // The message was published at PUBREC time; PUBREL only ends the exchange, answered by PUBCOMP [MQTT-4.3.3-11] (5.0).
+    const reply: IPubcompPacket = { cmd: 'pubcomp', messageId: packetId };
+    if (this.version === 5 && !known) reply.reasonCode = Reason.packetIdentifierNotFound;
+    this.write(reply);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Deliveries to the client
+
+  private startConsumer(queueClass: QueueClass): void {
+    const name = this.queues[queueClass]!;
+    this.connection!.consume(
+      this.channel!,
+      name,
+      {
+        consumerTag: `mqtt-qos${queueClass}`,
+        // QoS 0 deliveries are settled when sent; QoS 1/2 ones when the client completes the flow.
+        noAck: queueClass === 0,
+        prefetch: queueClass === 0 ? 0 : this.window,
+      },
+      {
+        deliver: (delivery) => this.deliver(delivery, queueClass),
+        cancelled: () => {
+          // The queue was deleted under the session (by an operator): its subscriptions are gone too.
+          this.queues[queueClass] = undefined;
+          for (const subscription of [...this.subscriptions.values()]) {
+            if (queueClassOf(subscription.qos) === queueClass) this.subscriptions.delete(subscription.filter);
+          }
+        },
+      },
+    );
+  }
+
+  private deliver(delivery: Delivery, queueClass: QueueClass): void {
+    if (this.state !== 'connected') return; // the channel is closing: the delivery goes back to its queue
+    const client = this.client!;
+    const message = delivery.message;
+    if (queueClass === 1) {
+      const pending = client.flightOf(message);
+      if (pending) {
+        // A message in flight when the previous connection ended: same packet identifier, DUP set, or
+        // PUBREL if the client had already sent PUBREC [MQTT-4.4.0-1].
+        pending.deliveryTag = delivery.deliveryTag;
+        this.resendFlight(pending);
+        return;
+      }
+    }
+    let subscriptionQos: QoS = queueClass;
+    let retainAsPublished = false;
+    if (this.subscriptions.matchingNeeded || message.routingKey.charCodeAt(0) === 0x24 /* $ */) {
+      const match = this.subscriptions.match(routingKeyToTopic(message.routingKey), queueClass);
+      if (!match) {
+        this.settle(delivery, queueClass);
+        return;
+      }
+      subscriptionQos = match.qos;
+      retainAsPublished = match.retainAsPublished;
+    }
+    const published = publishedQos(message);
+    // Delivered at the lower of the published and the granted QoS (3.8.4 in both versions).
+    const qos = published < subscriptionQos ? published : subscriptionQos;
+    // [MQTT-3.3.1-9] (3.1.1): RETAIN is 0 on messages for established subscriptions; 5.0 keeps it with
+    // Retain As Published [MQTT-3.3.1-13].
+    const retain = this.version === 5 && retainAsPublished && wasPublishedRetained(message);
+    const remaining = remainingLifetimeMs(message, this.context.broker.clock.now());
+    if (qos === 0) {
+      this.settle(delivery, queueClass);
+      const packet = toPublishPacket(message, { qos: 0, retain, dup: false, messageId: undefined }, this.version, remaining);
+      if (packet) this.sendPublish(packet);
+      return;
+    }
+    const packetId = client.allocatePacketId();
+    const packet =
+      packetId === undefined
+        ? undefined
+        : toPublishPacket(message, { qos, retain, dup: delivery.redelivered, messageId: packetId }, this.version, remaining);
+    // Expired [MQTT-3.3.2-5], or too large for the client [MQTT-3.1.2-25]: dropped, not retried.
+    if (!packet || !this.sendPublish(packet)) {
+      this.settle(delivery, queueClass);
+      return;
+    }
+    client.addFlight({
+      packetId: packetId!,
+      qos,
+      stage: 'publish',
+      message,
+      retain,
+      deliveryTag: delivery.deliveryTag,
+      fromRetainedStore: false,
+    });
+  }
+
+  /** Acknowledges a core delivery the client will not (or need not) acknowledge. */
+  private settle(delivery: Delivery, queueClass: QueueClass): void {
+    if (queueClass === 1) this.ackCore(delivery.deliveryTag);
+  }
+
+  private ackCore(deliveryTag: number | undefined): void {
+    if (deliveryTag === undefined || !this.channel || this.channel.isClosed) return;
+    try {
+      this.channel.ack(deliveryTag);
+    } catch (error) {
+      this.context.logger.warn({ err: error, clientId: this.clientId }, 'acknowledging an mqtt delivery failed');
+    }
+  }
+
+  private resendFlight(flight: OutboundFlight): void {
+    if (flight.stage === 'pubrel') {
+      this.write({ cmd: 'pubrel', messageId: flight.packetId });
+      return;
+    }
+    const remaining = remainingLifetimeMs(flight.message, this.context.broker.clock.now());
+    const packet = toPublishPacket(
+      flight.message,
+      { qos: flight.qos, retain: flight.retain, dup: true, messageId: flight.packetId }, // [MQTT-3.3.1-1]
+      this.version,
+      // Once sent, a QoS 1/2 message is finished even if it expired meanwhile ([MQTT-4.3.3-7] for QoS 2).
+      remaining === undefined ? undefined : Math.max(1, remaining),
+    );
+    if (packet) this.sendPublish(packet);
+  }
+
+  /** Writes a PUBLISH unless it exceeds the client's Maximum Packet Size; returns whether it was sent. */
+  private sendPublish(packet: IPublishPacket): boolean {
+    const bytes = this.encode(packet);
+    if (!bytes || bytes.length > this.clientMaxPacketBytes) return false;
+    this.writer.writeBytes(bytes);
+    return true;
+  }
+
+  private onPuback(packet: IPubackPacket): void {
+    const flight = this.client!.flight(packet.messageId ?? 0);
+    if (!flight || flight.qos !== 1) return; // unknown identifiers are ignored
+    this.completeFlight(flight);
+  }
+
+  private onPubrec(packet: IPubrecPacket): void {
+    const packetId = packet.messageId ?? 0;
+    const flight = this.client!.flight(packetId);
+    if (!flight || flight.qos !== 2) {
+      const reply: IPubrelPacket = { cmd: 'pubrel', messageId: packetId };
+      if (this.version === 5) reply.reasonCode = Reason.packetIdentifierNotFound;
+      this.write(reply);
+      return;
+    }
+    if (this.version === 5 && (packet.reasonCode ?? 0) >= 0x80) {
+      // The client refused the message: the exchange ends here (5.0 4.3.3).
+      this.completeFlight(flight);
+      return;
+    }
+    flight.stage = 'pubrel';
+    this.write({ cmd: 'pubrel', messageId: packetId }); // [MQTT-4.3.3-4] (5.0)
+  }
+
+  private onPubcomp(packet: IPubcompPacket): void {
+    const flight = this.client!.flight(packet.messageId ?? 0);
+    if (!flight || flight.qos !== 2 || flight.stage !== 'pubrel') return;
+    this.completeFlight(flight);
+  }
+
+  /** The client has the message: forget the flight and settle its core delivery. */
+  private completeFlight(flight: OutboundFlight): void {
+    this.client!.removeFlight(flight);
+    this.ackCore(flight.deliveryTag);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // SUBSCRIBE / UNSUBSCRIBE
+
+  private async onSubscribe(packet: ISubscribePacket): Promise<void> {
+    const v5 = this.version === 5;
+    if (v5 && packet.properties?.subscriptionIdentifier !== undefined) {
+      this.protocolViolation(Reason.subscriptionIdentifiersNotSupported, 'subscription identifiers are not supported');
+      return;
+    }
+    for (const requested of packet.subscriptions) {
+      if (!isValidTopicFilter(requested.topic)) {
+        // [MQTT-4.7.1-2] [MQTT-4.7.1-3] [MQTT-4.7.3-1]: a malformed filter closes the connection.
+        this.protocolViolation(Reason.topicFilterInvalid, `invalid topic filter '${requested.topic}'`);
+        return;
+      }
+    }
+    const granted: number[] = [];
+    const retainedFor: { subscription: Subscription; handling: number; isNew: boolean }[] = [];
+    for (const requested of packet.subscriptions) {
+      if (isSharedSubscription(requested.topic)) {
+        granted.push(v5 ? Reason.sharedSubscriptionsNotSupported : 0x80);
+        continue;
+      }
+      try {
+        const { subscription, isNew } = await this.subscribe(requested);
+        granted.push(subscription.qos); // [MQTT-3.9.3-1] one code per filter, in order
+        retainedFor.push({ subscription, handling: requested.rh ?? 0, isNew });
+      } catch (error) {
+        this.context.logger.info({ err: error, clientId: this.clientId, filter: requested.topic }, 'mqtt subscription refused');
+        granted.push(subackFailureFor(error, this.version));
+      }
+      if (this.state !== 'connected') return;
+    }
+    this.write({ cmd: 'suback', messageId: packet.messageId ?? 0, granted });
+    for (const { subscription, handling, isNew } of retainedFor) {
+      // Retain Handling (5.0 3.3.1.3): 0 always, 1 only for a new subscription, 2 never. [MQTT-3.3.1-9..11]
+      if (handling === 2 || (handling === 1 && !isNew)) continue;
+      await this.sendRetained(subscription);
+      if (this.state !== 'connected') return;
+    }
+  }
+
+  private async subscribe(requested: ISubscription): Promise<{ subscription: Subscription; isNew: boolean }> {
+    const queueClass = queueClassOf(requested.qos);
+    await this.ensureQueue(queueClass);
+    const options = { retainAsPublished: requested.rap ?? false, noLocal: requested.nl ?? false };
+    const binding = bindingFor(this.clientId, requested.topic, requested.qos, options);
+    const subscription: Subscription = { filter: requested.topic, qos: requested.qos, ...options, binding };
+    const existing = this.subscriptions.get(requested.topic);
+    if (existing && sameBinding(existing.binding, binding)) return { subscription: existing, isNew: false };
+    // A new subscription for an existing filter replaces it [MQTT-3.8.4-3]: bound first, so no message
+    // falls between the two.
+    await this.connection!.bind(binding);
+    if (existing) await this.connection!.unbind(existing.binding);
+    this.subscriptions.set(subscription);
+    return { subscription, isNew: existing === undefined };
+  }
+
+  private async ensureQueue(queueClass: QueueClass): Promise<void> {
+    if (this.queues[queueClass]) return;
+    const name = subscriptionQueueName(this.clientId, queueClass);
+    const connection = this.connection!;
+    if (this.context.broker.getQueue(name)) {
+      // Left by an earlier session of this client: used as it is.
+      await connection.declareQueue({ name }, true);
+    } else if (this.persistent) {
+      const args: Record<string, number | string> = {
+        'x-max-length': this.context.limits.maxQueuedMessages,
+        'x-overflow': 'drop-head',
+      };
+      // The session expires when its queues stay unused this long (5.0 Session Expiry Interval).
+      if (this.sessionExpirySeconds !== SESSION_NEVER_EXPIRES) args['x-expires'] = this.sessionExpirySeconds * 1000;
+      await connection.declareQueue({ name, durable: true, arguments: args });
+    } else {
+      await connection.declareQueue({ name, durable: false, exclusive: true, autoDelete: true });
+    }
+    if (this.state !== 'connected') return;
+    this.queues[queueClass] = name;
+    this.startConsumer(queueClass);
+  }
+
+  private async sendRetained(subscription: Subscription): Promise<void> {
+    const broker = this.context.broker;
+    const matches = await broker.retained.match(subscription.binding.routingKey);
+    if (this.state !== 'connected') return;
+    const now = broker.clock.now();
+    const dollarHidden = subscription.filter.startsWith('+') || subscription.filter.startsWith('#');
+    for (const { key, message } of matches) {
+      if (dollarHidden && key.startsWith('$')) continue; // [MQTT-4.7.2-1]
+      const published = publishedQos(message);
+      const qos = published < subscription.qos ? published : subscription.qos;
+      const remaining = remainingLifetimeMs(message, now);
+      if (qos === 0) {
+        // [MQTT-3.3.1-8] (3.1.1) / [MQTT-3.3.1-9] (5.0): sent with RETAIN set.
+        const packet = toPublishPacket(message, { qos: 0, retain: true, dup: false, messageId: undefined }, this.version, remaining);
+        if (packet) this.sendPublish(packet);
+        continue;
+      }
+      const packetId = this.client!.allocatePacketId();
+      if (packetId === undefined) return;
+      const packet = toPublishPacket(message, { qos, retain: true, dup: false, messageId: packetId }, this.version, remaining);
+      if (!packet || !this.sendPublish(packet)) continue;
+      this.client!.addFlight({ packetId, qos, stage: 'publish', message, retain: true, deliveryTag: undefined, fromRetainedStore: true });
+    }
+  }
+
+  private async onUnsubscribe(packet: IUnsubscribePacket): Promise<void> {
+    const codes: number[] = [];
+    for (const filter of packet.unsubscriptions) {
+      const existing = this.subscriptions.get(filter);
+      if (!existing) {
+        codes.push(Reason.noSubscriptionExisted);
+        continue;
+      }
+      try {
+        await this.connection!.unbind(existing.binding);
+        this.subscriptions.delete(filter);
+        codes.push(Reason.success);
+      } catch (error) {
+        codes.push(unsubackFailureFor(error));
+      }
+      if (this.state !== 'connected') return;
+    }
+    // An UNSUBACK even when nothing was removed (3.10.4 in both versions).
+    this.write(this.version === 5 ? { cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: codes } : { cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: [] });
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // DISCONNECT, keep-alive, errors and the end of the session
+
+  private onDisconnect(reasonCode: number): void {
+    // [MQTT-3.14.4-3] (3.1.1) / [MQTT-3.1.2-10] (5.0): a normal DISCONNECT discards the will; 5.0 reason
+    // 0x04 "Disconnect with Will Message" asks for it.
+    void this.end({ publishWill: this.version === 5 && reasonCode === 0x04, why: 'client disconnected' });
+  }
+
+  private armKeepAlive(): void {
+    if (this.keepAliveMs === 0 || this.state !== 'connected') return;
+    const clock = this.context.broker.clock;
+    // [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5.0): one and a half times the Keep Alive.
+    const limit = this.keepAliveMs * 1.5;
+    const due = this.lastPacketAt + limit - clock.now();
+    this.keepAliveTimer = clock.setTimer(Math.max(0, due), () => {
+      this.keepAliveTimer = undefined;
+      if (this.state !== 'connected') return;
+      if (clock.now() - this.lastPacketAt >= limit) {
+        void this.end({ reasonCode: Reason.keepAliveTimeout, publishWill: true, why: 'keep-alive timeout' });
+      } else {
+        this.armKeepAlive();
+      }
+    });
+  }
+
+  private decodeFailed(error: DecodeError): void {
+    switch (error.kind) {
+      case 'unsupported-level':
+        // [MQTT-3.1.2-2]: 3.1.1 answers 0x01 in its format; a client of a later level than 5 gets 5.0's 0x84.
+        this.writer.writeBytes(
+          error.level > 5 ? Buffer.from([0x20, 0x03, 0x00, Reason.unsupportedProtocolVersion, 0x00]) : Buffer.from([0x20, 0x02, 0x00, ConnackV3.unacceptableProtocolVersion]),
+        );
+        void this.end({ publishWill: false, why: `unsupported protocol level ${error.level}` });
+        return;
+      case 'too-large':
+        this.protocolViolation(Reason.packetTooLarge, `packet of ${error.size} bytes exceeds the maximum`);
+        return;
+      case 'protocol':
+        this.protocolViolation(Reason.protocolError, error.detail);
+        return;
+      case 'malformed':
+        this.protocolViolation(Reason.malformedPacket, error.detail);
+        return;
+    }
+  }
+
+  /** A client broke the protocol: 5.0 gets a DISCONNECT with the reason; the will is published [MQTT-3.1.2-8]. */
+  private protocolViolation(reasonCode: number, why: string): void {
+    this.context.logger.info({ clientId: this.clientId || undefined, reasonCode, why, remoteAddress: this.socket.remoteAddress }, 'mqtt protocol violation');
+    void this.end({ reasonCode, publishWill: true, why });
+  }
+
+  private internalError(error: unknown, why: string): void {
+    if (this.isClosed) return;
+    this.context.logger.error({ err: error, clientId: this.clientId || undefined }, why);
+    void this.end({ reasonCode: Reason.unspecifiedError, publishWill: true, why });
+  }
+
+  /** Ends this session because another connection claimed its client identifier. */
+  takeOver(): Promise<void> {
+    return this.end({ reasonCode: Reason.sessionTakenOver, publishWill: true, why: 'session taken over' });
+  }
+
+  /** Ends this session because the server stops; the will is not sent (the session outlives the restart). */
+  shutdown(): Promise<void> {
+    return this.end({ reasonCode: Reason.serverShuttingDown, publishWill: false, why: 'server shutting down' });
+  }
+
+  private end(options: EndOptions): Promise<void> {
+    if (this.isClosed) return this.ended;
+    const wasConnected = this.state === 'connected';
+    this.state = 'closed';
+    this.connectTimer?.cancel();
+    this.keepAliveTimer?.cancel();
+    if (wasConnected && this.version === 5 && options.reasonCode !== undefined) {
+      this.write({ cmd: 'disconnect', reasonCode: options.reasonCode });
+    }
+    this.closeSocket();
+    this.context.logger.debug({ clientId: this.clientId || undefined, why: options.why }, 'mqtt session ended');
+    void this.release(options.publishWill && wasConnected).finally(() => this.resolveEnded());
+    return this.ended;
+  }
+
+  private closeSocket(): void {
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    socket.end();
+    // A client that never closes its side must not hold the socket open.
+    this.closeTimer = this.context.broker.clock.setTimer(CLOSE_GRACE_MS, () => socket.destroy());
+  }
+
+  private async release(publishWill: boolean): Promise<void> {
+    const registry = this.context.registry;
+    try {
+      // A CONNECT still in progress stops at its next step (it sees the session closed); wait for that,
+      // so a successor taking over this client id never races with it.
+      await this.connectTask?.catch(() => undefined);
+      if (publishWill) this.publishWill();
+      if (this.clientId) registry.release(this.clientId, this);
+      const connection = this.connection;
+      if (connection) {
+        // Flights wait for their messages to come back: closing the channel returns them to their queues.
+        if (this.persistent && this.client) {
+          this.client.detachFlights();
+          if (this.sessionExpirySeconds !== SESSION_NEVER_EXPIRES) {
+            this.client.expiresAt = this.context.broker.clock.now() + this.sessionExpirySeconds * 1000;
+          }
+        }
+        connection.closeChannels();
+        if (!this.persistent) {
+          // Queues of an earlier persistent session this non-persistent one resumed end with it.
+          for (const queueClass of [0, 1] as const) {
+            const name = this.queues[queueClass];
+            if (name && this.context.broker.getQueue(name)?.durable) await connection.deleteQueue(name);
+          }
+        }
+        await connection.close();
+      }
+      if (this.client && !this.persistent) registry.dropState(this.clientId, this.client);
+    } catch (error) {
+      if (!isBrokerError(error, 'BROKER_CLOSED')) {
+        this.context.logger.error({ err: error, clientId: this.clientId }, 'ending an mqtt session failed');
+      }
+    }
+  }
+
+  private publishWill(): void {
+    const will = this.will;
+    const principal = this.principal;
+    if (!will || !principal) return;
+    const broker = this.context.broker;
+    const logger = this.context.logger;
+    const clientId = this.clientId;
+    const publish = (): void => {
+      try {
+        const message = toCoreMessage(will.message, broker.clock.now());
+        broker.publish(principal, message);
+        if (will.message.retain) {
+          const key = topicToRoutingKey(will.message.topic);
+          const stored = will.message.payload.length === 0 ? broker.retained.clear(key) : broker.retained.set(key, message);
+          stored.catch((error: unknown) => logger.error({ err: error, clientId }, 'storing a retained will failed'));
+        }
+      } catch (error) {
+        logger.warn({ err: error, clientId }, 'publishing a will message failed');
+      }
+    };
+    // 5.0 Will Delay Interval (3.1.3.2.2): the will waits, and is dropped if the client reconnects first;
+    // it is sent when the session ends if that comes sooner.
+    const delaySeconds = this.version === 5 ? Math.min(will.delaySeconds, this.sessionExpirySeconds) : 0;
+    if (delaySeconds > 0) this.context.registry.scheduleWill(clientId, delaySeconds * 1000, publish);
+    else publish();
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Writing
+
+  private write(packet: Packet): void {
+    const bytes = this.encode(packet);
+    if (bytes) this.writer.writeBytes(bytes);
+  }
+
+  private encode(packet: Packet): Buffer | undefined {
+    try {
+      return encodePacket(packet, this.version);
+    } catch (error) {
+      // mqtt-packet refuses packets it cannot represent (e.g. a user property value it cannot encode).
+      this.context.logger.error(
+        { err: new BrokerError('INTERNAL', `cannot encode an mqtt ${packet.cmd} packet`, undefined, { cause: error }), clientId: this.clientId },
+        'mqtt encode failed',
+      );
+      return undefined;
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The payload as the core keeps it. A payload is a view into the socket's read buffer; a small one is
+ * copied so that a queued message does not keep a whole (up to 64 KiB) read buffer alive.
+ */
+function ownedPayload(payload: Buffer | string): Buffer {
+  if (typeof payload === 'string') return Buffer.from(payload);
+  return payload.byteLength * 2 < payload.buffer.byteLength ? Buffer.from(payload) : payload;
+}
+
+/** Client identifiers become part of queue names: those limits apply (no control characters, bounded length). */
+function usableClientId(clientId: string): boolean {
+  if (encoder.encode(clientId).byteLength > MAX_CLIENT_ID_BYTES) return false;
+  for (let i = 0; i < clientId.length; i++) {
+    const code = clientId.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return false;
+  }
+  return true;
+}
