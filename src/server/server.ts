@@ -6,6 +6,7 @@ import { BrokerError } from '../core/errors.js';
 import { silentLogger } from '../core/null-ports.js';
 import type { Clock, CorruptionReport, Logger, Metrics } from '../core/ports.js';
 import { MetricsRegistry } from '../observability/metrics-registry.js';
+import { createHttpApi } from '../protocols/http/index.js';
 import { AllowAllAuthorizer, DefaultAuthenticator } from '../security/index.js';
 import { acquireDataDirLock, FileLogStore, FileMetadataStore, MemoryLogStore } from '../storage/index.js';
 import type { ListenAddress } from '../transport/bind.js';
@@ -91,6 +92,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const notBuilt: ProtocolName[] = [];
   // WebSocket endpoints of protocol adapters (STOMP at /stomp...), by path; filled once the broker is up.
   const webSockets = new Map<string, WebSocketEndpoint>();
+  // The HTTP messaging API (/api/...): its routes exist from the start and answer 503 until attached.
+  const httpApi = createHttpApi();
   const routeUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const endpoint = webSockets.get((request.url ?? '/').split('?', 1)[0]!);
     if (endpoint) endpoint.handleUpgrade(request, socket, head);
@@ -104,7 +107,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
     // HTTP comes up before recovery so that /readyz can say "starting" while a long backlog is recovered.
     if (config.httpPort !== null) {
-      const routes = [...healthRoutes(() => state), ...(exposed ? metricsRoutes(exposed) : [])];
+      const routes = [...healthRoutes(() => state), ...(exposed ? metricsRoutes(exposed) : []), ...httpApi.routes];
       const router = new HttpRouter(routes, childLogger(logger, 'http'));
       const http = await HttpListener.open({
         host: config.bind,
@@ -160,6 +163,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const listeners: RunningProtocolListener[] = [];
     const authenticator = await DefaultAuthenticator.create({});
     const context = { broker: opened, logger: childLogger(logger, 'protocol'), authenticator };
+    httpApi.attach(context);
+    cleanup.push('close http api', () => httpApi.close());
     for (const plan of planProtocolListeners(config, options.protocolAdapters ?? builtInProtocolAdapters)) {
       if (plan.status === 'not-built') notBuilt.push(plan.protocol);
       if (plan.status !== 'start') continue;
