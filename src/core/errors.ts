@@ -42,6 +42,7 @@ export const errorRegistry = {
   PORT_IN_USE: { number: 5001, summary: 'A listener could not bind its port.' },
   BROKER_CLOSED: { number: 5002, summary: 'The broker is shutting down or closed.' },
   CHANNEL_CLOSED: { number: 5003, summary: 'The channel or connection is closed.' },
+  TIMEOUT: { number: 5004, summary: 'The operation did not complete in time (for example no reply to a request).' },
   INTERNAL: { number: 5999, summary: 'An unexpected internal error; the log has details.' },
 } as const satisfies Record<string, { number: number; summary: string }>;
 

@@ -110,6 +110,7 @@ describe('request/reply', () => {
     await fx.core.bind({ source: 'amq.topic', destination: 'rpc-silent', destinationKind: 'queue', routingKey: 'rpc.silent' });
     const response = await fx.api('/api/topics/rpc.silent/requests?timeout=1', { method: 'POST', body: 'anyone?' });
     assert.equal(response.status, 504);
+    assert.equal(((await response.clone().json()) as { code?: string }).code, 'TIMEOUT');
     assert.equal(response.headers.get('content-type'), 'application/problem+json; charset=utf-8');
   });
 

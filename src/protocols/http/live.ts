@@ -119,7 +119,12 @@ export async function requestReply(api: ApiRequest, topic: string, maxBodyBytes:
     const delivery = await reply;
     if (api.response.destroyed) return;
     if (!delivery) {
-      sendProblem(api.response, { status: 504, detail: `no reply within ${timeoutMs / 1000} s`, instance: api.url.pathname });
+      sendProblem(api.response, {
+        status: 504,
+        code: 'TIMEOUT',
+        detail: `no reply within ${timeoutMs / 1000} s`,
+        instance: api.url.pathname,
+      });
       return;
     }
     const replyBody = delivery.message.body;

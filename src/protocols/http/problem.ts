@@ -34,6 +34,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   QUEUE_FULL: 429,
   BROKER_CLOSED: 503,
   CHANNEL_CLOSED: 503,
+  TIMEOUT: 504,
 };
 
 export function statusForCode(code: ErrorCode): number {
