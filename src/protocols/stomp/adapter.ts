@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Broker } from '../../core/broker.js';
 import type { Authenticator, Logger } from '../../core/ports.js';
 import { defaultStompLimits, type StompLimits } from './codec/limits.js';
-import { readCourierVersion } from './server-version.js';
+import { readCourierVersion } from '../server-version.js';
 import { StompSession, type StompSessionSettings, type StompWire } from './session.js';
 
 /** What the server hands an adapter (structurally the server's ProtocolAdapterContext). */

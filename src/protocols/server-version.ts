@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Courier's version for CONNECTED's `server` header, from the package.json above this module (the
+ * Courier's version for the server identification of every protocol (STOMP CONNECTED `server`, AMQP
+ * connection.start `version`), from the package.json above this module (the
  * compiled file sits one level deeper than the source, so the layout is not hard-coded). Read once per
  * adapter at start, never on a message path. Adapters cannot import the server's own helper (imports
  * point from server to protocols), hence this small lookup.
