@@ -89,6 +89,18 @@ describe('mqtt and core refusals', () => {
     assert.ok(v3.connected && v5.connected);
   });
 
+  it('explains a refused 5.0 publish in a reason string only when the client asked for problem information', async () => {
+    const reasonStrings = async (requestProblemInformation: boolean): Promise<(string | undefined)[]> => {
+      const publisher = await client({ protocolVersion: 5, properties: { requestProblemInformation } });
+      const acks: Packet[] = [];
+      publisher.on('packetreceive', (packet) => packet.cmd === 'puback' && acks.push(packet));
+      await assert.rejects(publisher.publishAsync('secret/plans', 'x', { qos: 1 }));
+      return acks.map((ack) => (ack.cmd === 'puback' ? ack.properties?.reasonString : 'not a puback'));
+    };
+    assert.deepEqual(await reasonStrings(true), ['not authorized to publish to this topic']);
+    assert.deepEqual(await reasonStrings(false), [undefined]);
+  });
+
   it('says 0x10 when no subscription matched and 0x97 when a queue refused the message (5.0)', async () => {
     const publisher = await client({ clientId: 'quota', protocolVersion: 5 });
     const acks: Packet[] = [];

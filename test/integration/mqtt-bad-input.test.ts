@@ -150,14 +150,19 @@ describe('mqtt bad input', () => {
 
   const v5Only: { name: string; packet: Buffer; reasonCode: number }[] = [
     {
-      name: 'a topic alias although the Topic Alias Maximum is 0',
-      packet: encode({ cmd: 'publish', topic: 'alias', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { topicAlias: 1 } }, 5),
+      name: 'a topic alias above the Topic Alias Maximum (10)',
+      packet: encode({ cmd: 'publish', topic: 'alias', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { topicAlias: 11 } }, 5),
       reasonCode: 0x94,
     },
     {
-      name: 'a subscription identifier although none are supported',
-      packet: encode({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'id', qos: 0 }], properties: { subscriptionIdentifier: 4 } }, 5),
-      reasonCode: 0xa1,
+      name: 'topic alias 0',
+      packet: encode({ cmd: 'publish', topic: 'alias', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { topicAlias: 0 } }, 5),
+      reasonCode: 0x94,
+    },
+    {
+      name: 'a topic alias used before it was defined',
+      packet: encode({ cmd: 'publish', topic: '', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { topicAlias: 3 } }, 5),
+      reasonCode: 0x82,
     },
   ];
   for (const bad of v5Only) {
@@ -170,6 +175,7 @@ describe('mqtt bad input', () => {
       const packets = decodeAll(await connection.closedByServer(), 5);
       assert.deepEqual(packets.map((packet) => packet.cmd), ['connack', 'disconnect']);
       assert.equal((packets[1] as IDisconnectPacket).reasonCode, bad.reasonCode);
+      assert.ok((packets[1] as IDisconnectPacket).properties?.reasonString, 'the DISCONNECT explains itself in a reason string');
       await othersCarryOn();
     });
   }

@@ -20,6 +20,8 @@ export const WAIT_MS = 10_000;
 export interface MqttTestServer {
   readonly server: ServerHandle;
   readonly port: number;
+  /** The HTTP listener's port (MQTT over WebSocket at /mqtt) when started with `webSocket: true`, else 0. */
+  readonly httpPort: number;
   readonly dataDir: string;
   /** Stops the server (clean shutdown) and starts a new one on the same data directory and port. */
   restart(): Promise<void>;
@@ -30,9 +32,11 @@ export interface MqttTestServerOptions {
   readonly limits?: Partial<MqttLimits>;
   /** A ManualClock makes expiry and delays testable without waiting (sockets still use real time). */
   readonly clock?: Clock;
+  /** Also start the HTTP listener, which serves MQTT over WebSocket at /mqtt. */
+  readonly webSocket?: boolean;
 }
 
-function configFor(dataDir: string, mqttPort: number): ServerConfig {
+function configFor(dataDir: string, mqttPort: number, httpPort: number | null): ServerConfig {
   return {
     configFile: undefined,
     dataDir,
@@ -40,7 +44,7 @@ function configFor(dataDir: string, mqttPort: number): ServerConfig {
     mqttPort,
     amqpPort: null,
     stompPort: null,
-    httpPort: null,
+    httpPort,
     kafkaPort: null,
     logLevel: 'silent',
     fsync: { mode: 'never' },
@@ -52,19 +56,21 @@ export async function startMqttServer(options: MqttTestServerOptions = {}): Prom
   const root = await mkdtemp(join(tmpdir(), 'courier-mqtt-'));
   const dataDir = join(root, 'data');
   const factory = createMqttAdapterFactory(options.limits ?? {});
-  const start = (port: number): Promise<ServerHandle> =>
-    startServer(configFor(dataDir, port), { protocolAdapters: [factory], ...(options.clock ? { clock: options.clock } : {}) });
-  let server = await start(0);
+  const start = (port: number, httpPort: number | null): Promise<ServerHandle> =>
+    startServer(configFor(dataDir, port, httpPort), { protocolAdapters: [factory], ...(options.clock ? { clock: options.clock } : {}) });
+  let server = await start(0, options.webSocket ? 0 : null);
   const port = server.addresses.mqtt!.port;
+  const httpPort = server.addresses.http?.port ?? 0;
   const handle: MqttTestServer = {
     get server() {
       return server;
     },
     port,
+    httpPort,
     dataDir,
     async restart() {
       await server.close();
-      server = await start(port);
+      server = await start(port, options.webSocket ? httpPort : null);
     },
     async close() {
       try {

@@ -211,19 +211,6 @@ describe('mqtt publish and subscribe', () => {
     ]);
   });
 
-  it('refuses shared subscriptions (5.0 0x9E, 3.1.1 0x80) while granting the rest of the packet', async () => {
-    const codes = async (protocolVersion: 4 | 5): Promise<number[]> => {
-      const subscriber = await client({ protocolVersion });
-      try {
-        return (await subscriber.subscribeAsync({ '$share/group/jobs': { qos: 1 }, 'jobs/direct': { qos: 1 } })).map((grant) => grant.qos);
-      } catch (error) {
-        return (error as { packet: { granted: number[] } }).packet.granted;
-      }
-    };
-    assert.deepEqual(await codes(5), [0x9e, 1]);
-    assert.deepEqual(await codes(4), [0x80, 1]);
-  });
-
   it("keeps at most the client's Receive Maximum of QoS 1 messages in flight (5.0)", async () => {
     const received: number[] = [];
     const slow = await client({

@@ -23,6 +23,8 @@ export const HEADER_PUBLISH_QOS = 'x-mqtt-publish-qos';
 export const HEADER_RETAIN = 'x-mqtt-retain';
 export const HEADER_CORRELATION_DATA = 'x-correlation-data';
 export const HEADER_PAYLOAD_FORMAT = 'x-mqtt-payload-format-indicator';
+/** The client identifier of the publishing connection, for 5.0 No Local subscriptions. */
+export const HEADER_PUBLISHER = 'x-mqtt-publisher';
 
 type PublishProperties = NonNullable<IPublishPacket['properties']>;
 
@@ -36,7 +38,7 @@ export interface InboundMessage {
 }
 
 /** A PUBLISH (or will) as a core message on `amq.topic`; `now` stamps messages that carry an expiry. */
-export function toCoreMessage(inbound: InboundMessage, now: number): Message {
+export function toCoreMessage(inbound: InboundMessage, now: number, publisher?: string): Message {
   const headers: HeaderTable = {};
   const properties: MessageProperties = {};
   const mqtt = inbound.properties;
@@ -56,6 +58,7 @@ export function toCoreMessage(inbound: InboundMessage, now: number): Message {
   }
   headers[HEADER_PUBLISH_QOS] = inbound.qos;
   if (inbound.retain) headers[HEADER_RETAIN] = true;
+  if (publisher !== undefined) headers[HEADER_PUBLISHER] = publisher;
   return {
     exchange: MQTT_EXCHANGE,
     routingKey: topicToRoutingKey(inbound.topic),
@@ -145,7 +148,7 @@ function publishProperties(message: Message, remainingMs: number | undefined): P
   return properties;
 }
 
-const INTERNAL_HEADERS: ReadonlySet<string> = new Set([HEADER_PUBLISH_QOS, HEADER_RETAIN, HEADER_CORRELATION_DATA, HEADER_PAYLOAD_FORMAT]);
+const INTERNAL_HEADERS: ReadonlySet<string> = new Set([HEADER_PUBLISH_QOS, HEADER_RETAIN, HEADER_CORRELATION_DATA, HEADER_PAYLOAD_FORMAT, HEADER_PUBLISHER]);
 
 /** Headers as user properties: strings as they are, numbers and booleans as text; bytes and tables are left out. */
 function userPropertiesOf(headers: HeaderTable): UserProperties | undefined {

@@ -82,6 +82,14 @@ export function publishFailureFor(error: unknown): number {
   return Reason.unspecifiedError;
 }
 
+/** The reason string sent with a refusing PUBACK / PUBREC when the client asked for problem information. */
+export function publishFailureText(reasonCode: number): string {
+  if (reasonCode === Reason.notAuthorized) return 'not authorized to publish to this topic';
+  if (reasonCode === Reason.quotaExceeded) return 'a queue refused the message (full)';
+  if (reasonCode === Reason.implementationSpecificError) return 'the message was refused';
+  return 'publishing failed';
+}
+
 /** UNSUBACK reason (5.0) for a refused unsubscription. */
 export function unsubackFailureFor(error: unknown): number {
   if (isBrokerError(error, 'ACCESS_REFUSED')) return Reason.notAuthorized;

@@ -3,7 +3,7 @@
  * socket is corked at the first write of a turn and uncorked on the next tick), and a full socket buffer
  * is reported so the session can stop taking deliveries until it drains.
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Packet } from 'mqtt-packet';
 import type { ProtocolVersion } from './codec/connect-sniff.js';
 import { encodePacket } from './codec/encoder.js';
@@ -17,7 +17,7 @@ export class PacketWriter {
   };
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     /** Called with true when the socket buffer is full, false once it drained. */
     private readonly onBackpressure: (blocked: boolean) => void,
   ) {

@@ -7,7 +7,7 @@
  * when the core says the message is durable (ordered-acks.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type {
   IConnackPacket,
   IConnectPacket,
@@ -37,18 +37,22 @@ import {
   toPublishPacket,
   wasPublishedRetained,
   type InboundMessage,
+  HEADER_PUBLISHER,
 } from './convert.js';
 import {
   ConnackV3,
   Reason,
+  SUBACK_FAILURE_V3,
   connackCodeFor,
   publishFailureFor,
+  publishFailureText,
   subackFailureFor,
   unsubackFailureFor,
 } from './errors.js';
 import { OrderedAcks, type PendingAck } from './ordered-acks.js';
 import { PacketWriter } from './packet-writer.js';
 import type { ClientState, OutboundFlight, SessionRegistry } from './session-registry.js';
+import type { MqttStats } from './sys-topics.js';
 import {
   MAX_CLIENT_ID_BYTES,
   SubscriptionSet,
@@ -59,7 +63,8 @@ import {
   type QueueClass,
   type Subscription,
 } from './subscriptions.js';
-import { isSharedSubscription, isValidTopicFilter, routingKeyToTopic, topicNameProblem, topicToRoutingKey } from './topics.js';
+import { parseSharedFilter, sharedBinding, sharedQueueName, type SharedSubscription } from './shared-subscriptions.js';
+import { isSharedSubscription, isValidTopicFilter, routingKeyToTopic, topicMatchesFilter, topicNameProblem, topicToRoutingKey } from './topics.js';
 
 export interface MqttLimits {
   /** Largest packet accepted, fixed header included; advertised as Maximum Packet Size in 5.0. */
@@ -72,6 +77,20 @@ export interface MqttLimits {
   readonly connectTimeoutMs: number;
   /** QoS 1/2 publishes waiting to become durable before the connection stops reading. */
   readonly maxPendingPublishes: number;
+  /**
+   * 5.0 Receive Maximum advertised in CONNACK: QoS 1/2 publishes a client may have unacknowledged
+   * (QoS 2 until PUBCOMP); one more gets DISCONNECT 0x93.
+   */
+  readonly receiveMaximum: number;
+  /** 5.0 Topic Alias Maximum advertised in CONNACK: aliases a client may define (0: none). */
+  readonly topicAliasMaximum: number;
+  /**
+   * Largest keep-alive accepted, in seconds (0: no cap). A 5.0 client asking for more, or for none, is
+   * told this value as Server Keep Alive and held to it; a 3.1.1 client is held to it silently.
+   */
+  readonly maxKeepAliveSeconds: number;
+  /** How often `$SYS/broker/...` statistics are published, in ms (0: never). */
+  readonly sysIntervalMs: number;
 }
 
 export interface MqttSessionContext {
@@ -80,6 +99,7 @@ export interface MqttSessionContext {
   readonly authenticator: Authenticator;
   readonly registry: SessionRegistry<MqttSession>;
   readonly limits: MqttLimits;
+  readonly stats: MqttStats;
 }
 
 type State = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
@@ -102,6 +122,13 @@ const SESSION_NEVER_EXPIRES = 0xffffffff;
 const CLOSE_GRACE_MS = 2000;
 /** Packets queued behind a pending CONNECT / SUBSCRIBE before the connection stops reading. */
 const MAX_QUEUED_PACKETS = 1024;
+const NO_IDS: readonly number[] = [];
+
+/**
+ * The byte stream a session runs over: a TCP socket, or a WebSocket's stream (binary messages carry the
+ * bytes; a packet may span messages, the decoder reassembles it).
+ */
+export type MqttTransport = Duplex;
 
 export class MqttSession {
   private state: State = 'awaiting-connect';
@@ -119,6 +146,20 @@ export class MqttSession {
   private will: Will | undefined;
   private window: number;
   private clientMaxPacketBytes = Infinity;
+  /** 5.0 Request Problem Information: reason strings on acknowledgements only when the client wants them. */
+  private problemInformation = true;
+  /** Inbound topic aliases of this connection (5.0 3.3.2.3.4); they never outlive it. */
+  private readonly topicAliases = new Map<number, string>();
+  /** Outbound aliases, topic -> alias, up to the client's Topic Alias Maximum (0: none). */
+  private readonly outboundAliases = new Map<string, number>();
+  private clientTopicAliasMaximum = 0;
+  /** QoS 1 publishes whose PUBACK is not sent yet, for the Receive Maximum. */
+  private inboundQos1Pending = 0;
+  /** Shared subscriptions by their `$share/...` filter; they end with the connection. */
+  private readonly shared = new Map<string, SharedSubscription>();
+  /** Flights of shared-queue messages: another member may get them next, so they never outlive the connection. */
+  private readonly sharedFlights = new Set<OutboundFlight>();
+  private sharedConsumers = 0;
   private keepAliveMs = 0;
   private lastPacketAt = 0;
   private keepAliveTimer: TimerHandle | undefined;
@@ -137,8 +178,9 @@ export class MqttSession {
   readonly ended: Promise<void> = new Promise((resolve) => (this.resolveEnded = resolve));
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: MqttTransport,
     private readonly context: MqttSessionContext,
+    private readonly remoteAddress: string,
   ) {
     this.window = context.limits.inflightWindow;
     this.decoder = new MqttDecoder(context.limits.maxPacketBytes, {
@@ -169,8 +211,14 @@ export class MqttSession {
   // -------------------------------------------------------------------------------------------------
   // Incoming packets
 
+  /** Connected: CONNACK sent and not closed yet. */
+  get isConnected(): boolean {
+    return this.state === 'connected';
+  }
+
   private receive(packet: Packet): boolean {
     if (this.isClosed) return false;
+    this.context.stats.packetsReceived += 1;
     this.lastPacketAt = this.context.broker.clock.now();
     if (this.busy || this.inbox.length > 0) {
       this.inbox.push(packet);
@@ -309,7 +357,7 @@ export class MqttSession {
         mechanism: packet.username === undefined ? 'ANONYMOUS' : 'PLAIN',
         username: packet.username ?? '',
         password: packet.password?.toString('utf8') ?? '',
-        remoteAddress: this.socket.remoteAddress ?? '',
+        remoteAddress: this.remoteAddress,
         protocol: 'mqtt',
       });
     } catch (error) {
@@ -335,6 +383,8 @@ export class MqttSession {
     if (v5) {
       if (properties?.receiveMaximum !== undefined) this.window = Math.min(this.window, properties.receiveMaximum);
       if (properties?.maximumPacketSize !== undefined) this.clientMaxPacketBytes = properties.maximumPacketSize;
+      this.problemInformation = properties?.requestProblemInformation !== false;
+      this.clientTopicAliasMaximum = properties?.topicAliasMaximum ?? 0;
     }
     if (packet.will) {
       this.will = {
@@ -352,7 +402,7 @@ export class MqttSession {
     const broker = this.context.broker;
     let sessionPresent = false;
     try {
-      const connection = broker.connect(principal, { protocol: 'mqtt', remoteAddress: this.socket.remoteAddress ?? '', clientId });
+      const connection = broker.connect(principal, { protocol: 'mqtt', remoteAddress: this.remoteAddress, clientId });
       this.connection = connection;
       this.channel = connection.openChannel();
       const names = [subscriptionQueueName(clientId, 0), subscriptionQueueName(clientId, 1)] as const;
@@ -374,25 +424,37 @@ export class MqttSession {
     this.client = registry.stateFor(clientId, this.persistent, !sessionPresent);
     this.client.expiresAt = Infinity;
 
+    const requestedKeepAlive = packet.keepalive ?? 0;
+    const maxKeepAlive = this.context.limits.maxKeepAliveSeconds;
+    // 3.1.1 cannot tell a client another keep-alive, so its own is kept.
+    const capped = v5 && maxKeepAlive > 0 && (requestedKeepAlive === 0 || requestedKeepAlive > maxKeepAlive);
+    const keepAlive = capped ? maxKeepAlive : requestedKeepAlive;
     this.write({
       cmd: 'connack',
       sessionPresent, // [MQTT-3.2.2-1] [MQTT-3.2.2-2] (3.1.1) / [MQTT-3.2.2-2] [MQTT-3.2.2-3] (5.0)
-      ...(v5 ? { reasonCode: Reason.success, properties: this.connackProperties(assigned ? clientId : undefined) } : { returnCode: 0 }),
+      ...(v5
+        ? { reasonCode: Reason.success, properties: this.connackProperties(assigned ? clientId : undefined, keepAlive === requestedKeepAlive ? undefined : keepAlive) }
+        : { returnCode: 0 }),
     });
     this.state = 'connected';
-    this.keepAliveMs = (packet.keepalive ?? 0) * 1000;
+    // [MQTT-3.2.2-21] (5.0): with Server Keep Alive the client uses the server's value.
+    this.keepAliveMs = keepAlive * 1000;
     this.armKeepAlive();
     for (const flight of this.client.retainedFlights()) this.resendFlight(flight);
     for (const queueClass of [0, 1] as const) if (this.queues[queueClass]) this.startConsumer(queueClass);
   }
 
-  private connackProperties(assignedClientId: string | undefined): NonNullable<IConnackPacket['properties']> {
+  private connackProperties(assignedClientId: string | undefined, serverKeepAlive: number | undefined): NonNullable<IConnackPacket['properties']> {
+    const limits = this.context.limits;
     return {
       ...(assignedClientId === undefined ? {} : { assignedClientIdentifier: assignedClientId }), // [MQTT-3.2.2-16]
-      maximumPacketSize: this.context.limits.maxPacketBytes,
-      sharedSubscriptionAvailable: false,
-      subscriptionIdentifiersAvailable: false,
-      // Topic Alias Maximum left out: it is then 0, and the client must not send aliases.
+      ...(serverKeepAlive === undefined ? {} : { serverKeepAlive }),
+      maximumPacketSize: limits.maxPacketBytes,
+      receiveMaximum: limits.receiveMaximum,
+      // Left out when 0: the client must then not send aliases.
+      ...(limits.topicAliasMaximum > 0 ? { topicAliasMaximum: limits.topicAliasMaximum } : {}),
+      sharedSubscriptionAvailable: true,
+      subscriptionIdentifiersAvailable: true,
     };
   }
 
@@ -403,9 +465,10 @@ export class MqttSession {
       const v5 = this.version === 5;
       // A 5.0 reason code given to a 3.1.1 client means "refused" without a better code: not authorized.
       const returnCode = !v5 && code > ConnackV3.notAuthorized ? ConnackV3.notAuthorized : code;
-      this.write({ cmd: 'connack', sessionPresent: false, ...(v5 ? { reasonCode: code } : { returnCode }) });
+      // A reason string is always allowed on CONNACK (5.0 3.1.2.11.7).
+      this.write({ cmd: 'connack', sessionPresent: false, ...(v5 ? { reasonCode: code, properties: { reasonString: why } } : { returnCode }) });
     }
-    this.context.logger.info({ clientId: this.clientId || undefined, code, why, remoteAddress: this.socket.remoteAddress }, 'mqtt connection refused');
+    this.context.logger.info({ clientId: this.clientId || undefined, code, why, remoteAddress: this.remoteAddress }, 'mqtt connection refused');
     void this.end({ publishWill: false, why });
   }
 
@@ -418,11 +481,7 @@ export class MqttSession {
       this.protocolViolation(Reason.malformedPacket, 'DUP set on a QoS 0 PUBLISH'); // [MQTT-3.3.1-2]
       return;
     }
-    if (v5 && packet.properties?.topicAlias !== undefined) {
-      // The server's Topic Alias Maximum is 0 (5.0 section 3.3.2.3.4).
-      this.protocolViolation(Reason.topicAliasInvalid, 'topic alias used although none is allowed');
-      return;
-    }
+    if (v5 && packet.properties?.topicAlias !== undefined && !this.resolveTopicAlias(packet, packet.properties.topicAlias)) return;
     if (v5 && packet.properties?.subscriptionIdentifier !== undefined) {
       this.protocolViolation(Reason.protocolError, 'a client PUBLISH must not carry a subscription identifier'); // [MQTT-3.3.4-6]
       return;
@@ -440,11 +499,16 @@ export class MqttSession {
       this.write(this.ackPacket({ packetId, kind: 'pubrec', reasonCode: Reason.success }));
       return;
     }
+    if (v5 && packet.qos > 0 && this.inboundQos1Pending + client.inboundQos2.size >= this.context.limits.receiveMaximum) {
+      this.protocolViolation(Reason.receiveMaximumExceeded, 'more unacknowledged QoS 1/2 publishes than the Receive Maximum'); // [MQTT-3.3.4-9]
+      return;
+    }
     const broker = this.context.broker;
     const payload = ownedPayload(packet.payload);
     const message = toCoreMessage(
       { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties },
       broker.clock.now(),
+      this.clientId,
     );
     let outcome;
     try {
@@ -469,6 +533,7 @@ export class MqttSession {
     else if (outcome.routed === 0) reasonCode = Reason.noMatchingSubscribers;
     // A refused QoS 2 message (reason >= 0x80) is new if sent again [MQTT-4.3.3-9] (5.0): not remembered.
     if (packet.qos === 2 && reasonCode < 0x80) client.inboundQos2.add(packetId);
+    if (packet.qos === 1) this.inboundQos1Pending += 1;
     this.acks.push({ packetId, kind: packet.qos === 1 ? 'puback' : 'pubrec', reasonCode }, durable);
     this.updateReading();
   }
@@ -481,10 +546,12 @@ export class MqttSession {
     this.context.logger.info({ err: error, clientId: this.clientId, topic: packet.topic }, 'mqtt publish refused');
     if (packet.qos === 0) return;
     const reasonCode = this.version === 5 ? publishFailureFor(error) : Reason.success;
+    if (packet.qos === 1) this.inboundQos1Pending += 1;
     this.acks.push({ packetId: packet.messageId ?? 0, kind: packet.qos === 1 ? 'puback' : 'pubrec', reasonCode }, Promise.resolve());
   }
 
   private sendAck(ack: PendingAck): void {
+    if (ack.kind === 'puback') this.inboundQos1Pending -= 1;
     if (this.state !== 'connected') return;
     this.write(this.ackPacket(ack));
     if (this.readingPaused) this.updateReading();
@@ -492,8 +559,34 @@ export class MqttSession {
 
   private ackPacket(ack: PendingAck): IPubackPacket | IPubrecPacket {
     const packet: IPubackPacket | IPubrecPacket = { cmd: ack.kind, messageId: ack.packetId };
-    if (this.version === 5 && ack.reasonCode !== Reason.success) packet.reasonCode = ack.reasonCode;
+    if (this.version === 5 && ack.reasonCode !== Reason.success) {
+      packet.reasonCode = ack.reasonCode;
+      // [MQTT-3.1.2-29]: reason strings on acknowledgements only if the client asked for problem information.
+      if (this.problemInformation && ack.reasonCode >= 0x80) packet.properties = { reasonString: publishFailureText(ack.reasonCode) };
+    }
     return packet;
+  }
+
+  /**
+   * Applies a 5.0 Topic Alias (3.3.2.3.4): a PUBLISH with a topic (re)defines the alias, one with an empty
+   * topic uses it. Returns false when the connection was closed for a bad alias.
+   */
+  private resolveTopicAlias(packet: IPublishPacket, alias: number): boolean {
+    if (alias === 0 || alias > this.context.limits.topicAliasMaximum) {
+      this.protocolViolation(Reason.topicAliasInvalid, `topic alias ${alias} outside 1..${this.context.limits.topicAliasMaximum}`); // [MQTT-3.3.2-8] [MQTT-3.3.2-9]
+      return false;
+    }
+    if (packet.topic !== '') {
+      this.topicAliases.set(alias, packet.topic);
+      return true;
+    }
+    const topic = this.topicAliases.get(alias);
+    if (topic === undefined) {
+      this.protocolViolation(Reason.protocolError, `topic alias ${alias} used before it was defined`);
+      return false;
+    }
+    packet.topic = topic;
+    return true;
   }
 
   private onPubrel(packet: IPubrelPacket): void {
@@ -548,14 +641,18 @@ export class MqttSession {
     }
     let subscriptionQos: QoS = queueClass;
     let retainAsPublished = false;
+    let subscriptionIds: readonly number[] = NO_IDS;
     if (this.subscriptions.matchingNeeded || message.routingKey.charCodeAt(0) === 0x24 /* $ */) {
-      const match = this.subscriptions.match(routingKeyToTopic(message.routingKey), queueClass);
+      const fromSelf = message.headers[HEADER_PUBLISHER] === this.clientId;
+      const match = this.subscriptions.match(routingKeyToTopic(message.routingKey), queueClass, fromSelf);
       if (!match) {
         this.settle(delivery, queueClass);
         return;
       }
       subscriptionQos = match.qos;
       retainAsPublished = match.retainAsPublished;
+      // A session made by a 5.0 client may be resumed by a 3.1.1 one, which has no identifiers.
+      if (this.version === 5) subscriptionIds = match.subscriptionIds;
     }
     const published = publishedQos(message);
     // Delivered at the lower of the published and the granted QoS (3.8.4 in both versions).
@@ -567,14 +664,15 @@ export class MqttSession {
     if (qos === 0) {
       this.settle(delivery, queueClass);
       const packet = toPublishPacket(message, { qos: 0, retain, dup: false, messageId: undefined }, this.version, remaining);
-      if (packet) this.sendPublish(packet);
+      if (packet) this.sendPublish(withSubscriptionIds(packet, subscriptionIds));
       return;
     }
     const packetId = client.allocatePacketId();
-    const packet =
+    const built =
       packetId === undefined
         ? undefined
         : toPublishPacket(message, { qos, retain, dup: delivery.redelivered, messageId: packetId }, this.version, remaining);
+    const packet = built && withSubscriptionIds(built, subscriptionIds);
     // Expired [MQTT-3.3.2-5], or too large for the client [MQTT-3.1.2-25]: dropped, not retried.
     if (!packet || !this.sendPublish(packet)) {
       this.settle(delivery, queueClass);
@@ -623,10 +721,34 @@ export class MqttSession {
 
   /** Writes a PUBLISH unless it exceeds the client's Maximum Packet Size; returns whether it was sent. */
   private sendPublish(packet: IPublishPacket): boolean {
+    const newAlias = this.clientTopicAliasMaximum > 0 ? this.applyTopicAlias(packet) : undefined;
     const bytes = this.encode(packet);
-    if (!bytes || bytes.length > this.clientMaxPacketBytes) return false;
+    if (!bytes || bytes.length > this.clientMaxPacketBytes) {
+      // The client never learnt this alias: it must not be used later.
+      if (newAlias !== undefined) this.outboundAliases.delete(newAlias);
+      return false;
+    }
+    this.context.stats.packetsSent += 1;
     this.writer.writeBytes(bytes);
     return true;
+  }
+
+  /**
+   * Outbound Topic Alias (5.0 3.3.2.3.4): the first PUBLISH of a topic defines an alias while the client's
+   * maximum allows, later ones send an empty topic. Returns the topic when this packet defines a new alias.
+   */
+  private applyTopicAlias(packet: IPublishPacket): string | undefined {
+    const known = this.outboundAliases.get(packet.topic);
+    if (known !== undefined) {
+      packet.properties = { ...packet.properties, topicAlias: known };
+      packet.topic = '';
+      return undefined;
+    }
+    if (this.outboundAliases.size >= this.clientTopicAliasMaximum) return undefined;
+    const alias = this.outboundAliases.size + 1; // never above the client's maximum [MQTT-3.3.2-9]
+    this.outboundAliases.set(packet.topic, alias);
+    packet.properties = { ...packet.properties, topicAlias: alias };
+    return packet.topic;
   }
 
   private onPuback(packet: IPubackPacket): void {
@@ -662,6 +784,7 @@ export class MqttSession {
   /** The client has the message: forget the flight and settle its core delivery. */
   private completeFlight(flight: OutboundFlight): void {
     this.client!.removeFlight(flight);
+    this.sharedFlights.delete(flight);
     this.ackCore(flight.deliveryTag);
   }
 
@@ -670,8 +793,9 @@ export class MqttSession {
 
   private async onSubscribe(packet: ISubscribePacket): Promise<void> {
     const v5 = this.version === 5;
-    if (v5 && packet.properties?.subscriptionIdentifier !== undefined) {
-      this.protocolViolation(Reason.subscriptionIdentifiersNotSupported, 'subscription identifiers are not supported');
+    const subscriptionId = v5 ? packet.properties?.subscriptionIdentifier : undefined;
+    if (subscriptionId === 0) {
+      this.protocolViolation(Reason.protocolError, 'subscription identifier 0'); // 5.0 3.8.2.1.2
       return;
     }
     for (const requested of packet.subscriptions) {
@@ -685,11 +809,16 @@ export class MqttSession {
     const retainedFor: { subscription: Subscription; handling: number; isNew: boolean }[] = [];
     for (const requested of packet.subscriptions) {
       if (isSharedSubscription(requested.topic)) {
-        granted.push(v5 ? Reason.sharedSubscriptionsNotSupported : 0x80);
+        if (requested.nl) {
+          this.protocolViolation(Reason.protocolError, 'No Local on a shared subscription'); // [MQTT-3.8.3-4]
+          return;
+        }
+        granted.push(await this.subscribeShared(requested));
+        if (this.state !== 'connected') return;
         continue;
       }
       try {
-        const { subscription, isNew } = await this.subscribe(requested);
+        const { subscription, isNew } = await this.subscribe(requested, subscriptionId);
         granted.push(subscription.qos); // [MQTT-3.9.3-1] one code per filter, in order
         retainedFor.push({ subscription, handling: requested.rh ?? 0, isNew });
       } catch (error) {
@@ -707,10 +836,10 @@ export class MqttSession {
     }
   }
 
-  private async subscribe(requested: ISubscription): Promise<{ subscription: Subscription; isNew: boolean }> {
+  private async subscribe(requested: ISubscription, subscriptionId: number | undefined): Promise<{ subscription: Subscription; isNew: boolean }> {
     const queueClass = queueClassOf(requested.qos);
     await this.ensureQueue(queueClass);
-    const options = { retainAsPublished: requested.rap ?? false, noLocal: requested.nl ?? false };
+    const options = { retainAsPublished: requested.rap ?? false, noLocal: requested.nl ?? false, subscriptionId };
     const binding = bindingFor(this.clientId, requested.topic, requested.qos, options);
     const subscription: Subscription = { filter: requested.topic, qos: requested.qos, ...options, binding };
     const existing = this.subscriptions.get(requested.topic);
@@ -721,6 +850,70 @@ export class MqttSession {
     if (existing) await this.connection!.unbind(existing.binding);
     this.subscriptions.set(subscription);
     return { subscription, isNew: existing === undefined };
+  }
+
+  /** Joins the group's queue (declared and bound by its first member); returns the SUBACK code. */
+  private async subscribeShared(requested: ISubscription): Promise<number> {
+    const parsed = parseSharedFilter(requested.topic);
+    if (!parsed) return this.version === 5 ? Reason.topicFilterInvalid : SUBACK_FAILURE_V3;
+    const existing = this.shared.get(requested.topic);
+    if (existing) {
+      // Re-subscribing changes only the QoS this member gets: the queue and binding are the group's.
+      existing.qos = requested.qos;
+      return requested.qos;
+    }
+    const connection = this.connection!;
+    const queue = sharedQueueName(parsed);
+    try {
+      if (this.context.broker.getQueue(queue)) {
+        await connection.declareQueue({ name: queue }, true);
+      } else if (this.persistent) {
+        // Members with persistent sessions keep the group's messages while all of them are away.
+        const args = { 'x-max-length': this.context.limits.maxQueuedMessages, 'x-overflow': 'drop-head' };
+        await connection.declareQueue({ name: queue, durable: true, arguments: args });
+      } else {
+        await connection.declareQueue({ name: queue, durable: false, autoDelete: true });
+      }
+      await connection.bind(sharedBinding(parsed));
+    } catch (error) {
+      this.context.logger.info({ err: error, clientId: this.clientId, filter: requested.topic }, 'mqtt shared subscription refused');
+      return subackFailureFor(error, this.version);
+    }
+    if (this.state !== 'connected') return requested.qos;
+    this.sharedConsumers += 1;
+    const subscription: SharedSubscription = { ...parsed, topic: requested.topic, qos: requested.qos, queue, consumerTag: `mqtt-share-${this.sharedConsumers}` };
+    this.shared.set(requested.topic, subscription);
+    connection.consume(
+      this.channel!,
+      queue,
+      { consumerTag: subscription.consumerTag, prefetch: this.window },
+      { deliver: (delivery) => this.deliverShared(delivery, subscription), cancelled: () => this.shared.delete(requested.topic) },
+    );
+    return requested.qos;
+  }
+
+  /** One member's share of the group's messages, at the lower of the published QoS and this member's. */
+  private deliverShared(delivery: Delivery, subscription: SharedSubscription): void {
+    if (this.state !== 'connected') return; // the channel is closing: the delivery goes back to the queue
+    const message = delivery.message;
+    const published = publishedQos(message);
+    const qos = published < subscription.qos ? published : subscription.qos;
+    const remaining = remainingLifetimeMs(message, this.context.broker.clock.now());
+    // [MQTT-4.7.2-1]: `$` topics are not for filters starting with a wildcard, shared ones included.
+    const hidden = message.routingKey.charCodeAt(0) === 0x24 && !topicMatchesFilter(routingKeyToTopic(message.routingKey), subscription.filter);
+    const client = this.client!;
+    const packetId = qos === 0 || hidden ? undefined : client.allocatePacketId();
+    const packet =
+      hidden || (qos > 0 && packetId === undefined)
+        ? undefined
+        : toPublishPacket(message, { qos, retain: false, dup: delivery.redelivered && qos > 0, messageId: packetId }, this.version, remaining);
+    if (!packet || !this.sendPublish(packet) || qos === 0) {
+      this.ackCore(delivery.deliveryTag);
+      return;
+    }
+    const flight: OutboundFlight = { packetId: packetId!, qos, stage: 'publish', message, retain: false, deliveryTag: delivery.deliveryTag, fromRetainedStore: false };
+    client.addFlight(flight);
+    this.sharedFlights.add(flight);
   }
 
   private async ensureQueue(queueClass: QueueClass): Promise<void> {
@@ -752,6 +945,7 @@ export class MqttSession {
     if (this.state !== 'connected') return;
     const now = broker.clock.now();
     const dollarHidden = subscription.filter.startsWith('+') || subscription.filter.startsWith('#');
+    const ids = subscription.subscriptionId === undefined || this.version !== 5 ? NO_IDS : [subscription.subscriptionId];
     for (const { key, message } of matches) {
       if (dollarHidden && key.startsWith('$')) continue; // [MQTT-4.7.2-1]
       const published = publishedQos(message);
@@ -760,13 +954,13 @@ export class MqttSession {
       if (qos === 0) {
         // [MQTT-3.3.1-8] (3.1.1) / [MQTT-3.3.1-9] (5.0): sent with RETAIN set.
         const packet = toPublishPacket(message, { qos: 0, retain: true, dup: false, messageId: undefined }, this.version, remaining);
-        if (packet) this.sendPublish(packet);
+        if (packet) this.sendPublish(withSubscriptionIds(packet, ids));
         continue;
       }
       const packetId = this.client!.allocatePacketId();
       if (packetId === undefined) return;
       const packet = toPublishPacket(message, { qos, retain: true, dup: false, messageId: packetId }, this.version, remaining);
-      if (!packet || !this.sendPublish(packet)) continue;
+      if (!packet || !this.sendPublish(withSubscriptionIds(packet, ids))) continue;
       this.client!.addFlight({ packetId, qos, stage: 'publish', message, retain: true, deliveryTag: undefined, fromRetainedStore: true });
     }
   }
@@ -774,6 +968,15 @@ export class MqttSession {
   private async onUnsubscribe(packet: IUnsubscribePacket): Promise<void> {
     const codes: number[] = [];
     for (const filter of packet.unsubscriptions) {
+      const shared = this.shared.get(filter);
+      if (shared) {
+        // Only this member leaves: the group's queue and binding stay for the others (an auto-delete
+        // queue goes with its last consumer).
+        this.shared.delete(filter);
+        this.channel?.cancel(shared.consumerTag);
+        codes.push(Reason.success);
+        continue;
+      }
       const existing = this.subscriptions.get(filter);
       if (!existing) {
         codes.push(Reason.noSubscriptionExisted);
@@ -841,7 +1044,7 @@ export class MqttSession {
 
   /** A client broke the protocol: 5.0 gets a DISCONNECT with the reason; the will is published [MQTT-3.1.2-8]. */
   private protocolViolation(reasonCode: number, why: string): void {
-    this.context.logger.info({ clientId: this.clientId || undefined, reasonCode, why, remoteAddress: this.socket.remoteAddress }, 'mqtt protocol violation');
+    this.context.logger.info({ clientId: this.clientId || undefined, reasonCode, why, remoteAddress: this.remoteAddress }, 'mqtt protocol violation');
     void this.end({ reasonCode, publishWill: true, why });
   }
 
@@ -868,7 +1071,13 @@ export class MqttSession {
     this.connectTimer?.cancel();
     this.keepAliveTimer?.cancel();
     if (wasConnected && this.version === 5 && options.reasonCode !== undefined) {
-      this.write({ cmd: 'disconnect', reasonCode: options.reasonCode });
+      // A reason string is always allowed on DISCONNECT (5.0 3.1.2.11.7); 0x8B and 0x8E need none.
+      // Never past the client's Maximum Packet Size [MQTT-3.14.2-3].
+      const explain =
+        options.reasonCode !== Reason.serverShuttingDown &&
+        options.reasonCode !== Reason.sessionTakenOver &&
+        Buffer.byteLength(options.why) + 16 <= this.clientMaxPacketBytes;
+      this.write({ cmd: 'disconnect', reasonCode: options.reasonCode, ...(explain ? { properties: { reasonString: options.why } } : {}) });
     }
     this.closeSocket();
     this.context.logger.debug({ clientId: this.clientId || undefined, why: options.why }, 'mqtt session ended');
@@ -895,6 +1104,8 @@ export class MqttSession {
       const connection = this.connection;
       if (connection) {
         // Flights wait for their messages to come back: closing the channel returns them to their queues.
+        for (const flight of this.sharedFlights) this.client?.removeFlight(flight);
+        this.sharedFlights.clear();
         if (this.persistent && this.client) {
           this.client.detachFlights();
           if (this.sessionExpirySeconds !== SESSION_NEVER_EXPIRES) {
@@ -951,7 +1162,9 @@ export class MqttSession {
 
   private write(packet: Packet): void {
     const bytes = this.encode(packet);
-    if (bytes) this.writer.writeBytes(bytes);
+    if (!bytes) return;
+    this.context.stats.packetsSent += 1;
+    this.writer.writeBytes(bytes);
   }
 
   private encode(packet: Packet): Buffer | undefined {
@@ -974,6 +1187,13 @@ const encoder = new TextEncoder();
  * The payload as the core keeps it. A payload is a view into the socket's read buffer; a small one is
  * copied so that a queued message does not keep a whole (up to 64 KiB) read buffer alive.
  */
+/** Adds the Subscription Identifiers of the matching subscriptions (5.0 3.3.2.3.8) to an outgoing PUBLISH. */
+function withSubscriptionIds(packet: IPublishPacket, ids: readonly number[]): IPublishPacket {
+  if (ids.length === 0) return packet;
+  packet.properties = { ...packet.properties, subscriptionIdentifier: ids.length === 1 ? ids[0]! : [...ids] };
+  return packet;
+}
+
 function ownedPayload(payload: Buffer | string): Buffer {
   if (typeof payload === 'string') return Buffer.from(payload);
   return payload.byteLength * 2 < payload.buffer.byteLength ? Buffer.from(payload) : payload;

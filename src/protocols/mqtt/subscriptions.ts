@@ -15,12 +15,15 @@ export type QueueClass = 0 | 1;
 export const BINDING_QOS = 'x-mqtt-qos';
 export const BINDING_RETAIN_AS_PUBLISHED = 'x-mqtt-retain-as-published';
 export const BINDING_NO_LOCAL = 'x-mqtt-no-local';
+export const BINDING_SUBSCRIPTION_ID = 'x-mqtt-subscription-id';
 
 export interface Subscription {
   readonly filter: string;
   readonly qos: QoS;
   readonly retainAsPublished: boolean;
   readonly noLocal: boolean;
+  /** 5.0 Subscription Identifier, returned on the messages this subscription matches. */
+  readonly subscriptionId: number | undefined;
   /** The exact binding made for it, for unbinding. */
   readonly binding: BindingDeclaration;
 }
@@ -28,6 +31,8 @@ export interface Subscription {
 export interface SubscriptionMatch {
   readonly qos: QoS;
   readonly retainAsPublished: boolean;
+  /** The identifiers of every matching subscription that has one (5.0 3.3.4: all of them are sent). */
+  readonly subscriptionIds: readonly number[];
 }
 
 /** Queue names stay under the 255-byte limit for client identifiers of up to 233 bytes. */
@@ -45,11 +50,12 @@ export function bindingFor(
   clientId: string,
   filter: string,
   qos: QoS,
-  options: { readonly retainAsPublished: boolean; readonly noLocal: boolean },
+  options: { readonly retainAsPublished: boolean; readonly noLocal: boolean; readonly subscriptionId: number | undefined },
 ): BindingDeclaration {
   const args: Record<string, number | boolean> = { [BINDING_QOS]: qos };
   if (options.retainAsPublished) args[BINDING_RETAIN_AS_PUBLISHED] = true;
   if (options.noLocal) args[BINDING_NO_LOCAL] = true;
+  if (options.subscriptionId !== undefined) args[BINDING_SUBSCRIPTION_ID] = options.subscriptionId;
   return {
     source: MQTT_EXCHANGE,
     destination: subscriptionQueueName(clientId, queueClassOf(qos)),
@@ -99,8 +105,8 @@ export class SubscriptionSet {
   }
 
   /**
-   * Whether deliveries must be matched against the filters: without QoS 2 or Retain As Published
-   * subscriptions, the queue a message came from says all there is to know.
+   * Whether deliveries must be matched against the filters: without QoS 2, Retain As Published, No Local
+   * or identified subscriptions, the queue a message came from says all there is to know.
    */
   get matchingNeeded(): boolean {
     return this.needingMatch > 0;
@@ -109,17 +115,21 @@ export class SubscriptionSet {
   /**
    * The subscriptions of one queue class that match `topic`: the highest QoS among them [MQTT-3.3.5-1]
    * (one message per queue class), and Retain As Published if any asks for it. Undefined when none
-   * does, e.g. a `$` topic against filters that start with a wildcard [MQTT-4.7.2-1].
+   * does, e.g. a `$` topic against filters that start with a wildcard [MQTT-4.7.2-1], or the client's
+   * own message (`fromSelf`) against No Local subscriptions only [MQTT-3.8.3-3].
    */
-  match(topic: string, queueClass: QueueClass): SubscriptionMatch | undefined {
+  match(topic: string, queueClass: QueueClass, fromSelf = false): SubscriptionMatch | undefined {
     let qos: QoS | undefined;
     let retainAsPublished = false;
+    const subscriptionIds: number[] = [];
     for (const subscription of this.byFilter.values()) {
-      if (queueClassOf(subscription.qos) !== queueClass || !topicMatchesFilter(topic, subscription.filter)) continue;
+      if (queueClassOf(subscription.qos) !== queueClass || (fromSelf && subscription.noLocal)) continue;
+      if (!topicMatchesFilter(topic, subscription.filter)) continue;
       if (qos === undefined || subscription.qos > qos) qos = subscription.qos;
       retainAsPublished ||= subscription.retainAsPublished;
+      if (subscription.subscriptionId !== undefined) subscriptionIds.push(subscription.subscriptionId);
     }
-    return qos === undefined ? undefined : { qos, retainAsPublished };
+    return qos === undefined ? undefined : { qos, retainAsPublished, subscriptionIds };
   }
 
   /** Rebuilds the subscriptions of a client from the bindings of its queues (persistent session resumed). */
@@ -134,11 +144,13 @@ export class SubscriptionSet {
       if (queueClass === undefined || binding.destinationKind !== 'queue' || binding.source !== MQTT_EXCHANGE) continue;
       const stored = binding.arguments[BINDING_QOS];
       const qos: QoS = stored === 0 || stored === 1 || stored === 2 ? stored : queueClass;
+      const subscriptionId = binding.arguments[BINDING_SUBSCRIPTION_ID];
       set.set({
         filter: patternToFilter(binding.routingKey),
         qos,
         retainAsPublished: binding.arguments[BINDING_RETAIN_AS_PUBLISHED] === true,
         noLocal: binding.arguments[BINDING_NO_LOCAL] === true,
+        subscriptionId: typeof subscriptionId === 'number' ? subscriptionId : undefined,
         binding: {
           source: binding.source,
           destination: binding.destination,
@@ -152,6 +164,6 @@ export class SubscriptionSet {
   }
 
   private needsMatch(subscription: Subscription): boolean {
-    return subscription.qos === 2 || subscription.retainAsPublished;
+    return subscription.qos === 2 || subscription.retainAsPublished || subscription.noLocal || subscription.subscriptionId !== undefined;
   }
 }
