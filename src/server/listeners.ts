@@ -23,6 +23,8 @@ export interface ProtocolAdapterContext {
   readonly logger: Logger;
   /** Checks client credentials (guest/guest from loopback by default). */
   readonly authenticator: Authenticator;
+  /** Courier's version, for the server identification each protocol sends. */
+  readonly serverVersion?: string;
 }
 
 /**

@@ -162,7 +162,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
     const listeners: RunningProtocolListener[] = [];
     const authenticator = await DefaultAuthenticator.create({});
-    const context = { broker: opened, logger: childLogger(logger, 'protocol'), authenticator };
+    const context = {
+      broker: opened,
+      logger: childLogger(logger, 'protocol'),
+      authenticator,
+      ...(options.version === undefined ? {} : { serverVersion: options.version }),
+    };
     httpApi.attach(context);
     cleanup.push('close http api', () => httpApi.close());
     for (const plan of planProtocolListeners(config, options.protocolAdapters ?? builtInProtocolAdapters)) {

@@ -214,7 +214,7 @@ export function stompServerConfig(dataDir: string): ServerConfig {
 export async function startStompServer(options: StompAdapterOptions = {}): Promise<StompTestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'courier-stomp-'));
   const adapters = [createStompAdapterFactory({ heartBeatMinimumMs: 10, lingerMs: 500, ...options })];
-  const start = async (): Promise<ServerHandle> => startServer(stompServerConfig(dataDir), { protocolAdapters: adapters, version: 'test' });
+  const start = async (): Promise<ServerHandle> => startServer(stompServerConfig(dataDir), { protocolAdapters: adapters });
   let server = await start();
   const portOf = (handle: ServerHandle): number => {
     const address = handle.addresses.stomp;

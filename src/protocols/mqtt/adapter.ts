@@ -20,6 +20,8 @@ export interface MqttAdapterContext {
   readonly broker: Broker;
   readonly logger: Logger;
   readonly authenticator: Authenticator;
+  /** Courier's version (the server passes it), for `$SYS/broker/version`. */
+  readonly serverVersion?: string;
 }
 
 export interface MqttAdapter {
@@ -80,7 +82,7 @@ class MqttProtocolAdapter implements MqttAdapter {
         logger: context.logger,
         stats: this.stats,
         intervalMs: limits.sysIntervalMs,
-        version: info.version === undefined ? 'courier' : `courier ${info.version}`,
+        version: `courier ${info.version ?? context.serverVersion ?? 'unknown'}`,
         connectedClients: () => this.connectedClients(),
       });
     }
