@@ -17,6 +17,7 @@ import {
 import { createAmqpAdapterFactory, type AmqpAdapterOptions } from '../../src/protocols/amqp/index.js';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
 import type { ServerConfig } from '../../src/server/settings.js';
+import { testServerConfig } from '../support/server-config.js';
 
 export interface AmqpTestServer {
   server: ServerHandle;
@@ -29,19 +30,7 @@ export interface AmqpTestServer {
 }
 
 function amqpServerConfig(dataDir: string): ServerConfig {
-  return {
-    configFile: undefined,
-    dataDir,
-    bind: '127.0.0.1',
-    mqttPort: null,
-    amqpPort: 0,
-    stompPort: null,
-    httpPort: null,
-    kafkaPort: null,
-    logLevel: 'silent',
-    fsync: { mode: 'always' },
-    segmentBytes: 1024 * 1024,
-  };
+  return testServerConfig(dataDir, { amqpPort: 0 });
 }
 
 export async function startAmqpServer(options: AmqpAdapterOptions = {}): Promise<AmqpTestServer> {

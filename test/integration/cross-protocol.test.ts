@@ -15,6 +15,7 @@ import { createStompAdapterFactory } from '../../src/protocols/stomp/index.js';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
 import { StompTcpClient } from '../support/stomp-tcp-client.js';
 import { connectClient, Inbox } from './mqtt-harness.js';
+import { testServerConfig } from '../support/server-config.js';
 
 describe('cross-protocol: MQTT, STOMP and AMQP', () => {
   let server: ServerHandle;
@@ -26,19 +27,7 @@ describe('cross-protocol: MQTT, STOMP and AMQP', () => {
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'courier-cross-'));
     server = await startServer(
-      {
-        configFile: undefined,
-        dataDir,
-        bind: '127.0.0.1',
-        mqttPort: 0,
-        amqpPort: 0,
-        stompPort: 0,
-        httpPort: null,
-        kafkaPort: null,
-        logLevel: 'silent',
-        fsync: { mode: 'always' },
-        segmentBytes: 1024 * 1024,
-      },
+      testServerConfig(dataDir, { mqttPort: 0, amqpPort: 0, stompPort: 0 }),
       { protocolAdapters: [createMqttAdapterFactory(), createStompAdapterFactory(), createAmqpAdapterFactory()], version: 'test' },
     );
     mqttPort = server.addresses.mqtt!.port;

@@ -12,6 +12,7 @@ import { startServer, type ServerHandle } from '../../src/server/server.js';
 import { StompTcpClient } from '../support/stomp-tcp-client.js';
 import { GUEST_AUTH } from './http-harness.js';
 import { connectClient, Inbox } from './mqtt-harness.js';
+import { testServerConfig } from '../support/server-config.js';
 
 describe('HTTP <-> STOMP, HTTP -> MQTT', () => {
   let dataDir: string;
@@ -22,19 +23,7 @@ describe('HTTP <-> STOMP, HTTP -> MQTT', () => {
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'courier-http-stomp-'));
-    const config = {
-      configFile: undefined,
-      dataDir,
-      bind: '127.0.0.1',
-      mqttPort: 0,
-      amqpPort: null,
-      stompPort: 0,
-      httpPort: 0,
-      kafkaPort: null,
-      logLevel: 'silent',
-      fsync: { mode: 'always' },
-      segmentBytes: 1024 * 1024,
-    } as const;
+    const config = testServerConfig(dataDir, { mqttPort: 0, stompPort: 0, httpPort: 0 });
     server = await startServer(config, { protocolAdapters: [createMqttAdapterFactory(), createStompAdapterFactory()] });
     base = `http://127.0.0.1:${server.addresses.http?.port ?? 0}`;
     stompPort = server.addresses.stomp?.port ?? 0;

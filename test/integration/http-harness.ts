@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Connection } from '../../src/core/connection.js';
 import type { Principal } from '../../src/core/ports.js';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
-import type { ServerConfig } from '../../src/server/settings.js';
+import { testServerConfig } from '../support/server-config.js';
 
 export const guest: Principal = { username: 'guest', tags: ['administrator'] };
 export const GUEST_AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
@@ -21,19 +21,7 @@ export interface HttpFixture {
 
 export async function startHttpFixture(): Promise<HttpFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'courier-http-'));
-  const config: ServerConfig = {
-    configFile: undefined,
-    dataDir,
-    bind: '127.0.0.1',
-    mqttPort: null,
-    amqpPort: null,
-    stompPort: null,
-    httpPort: 0,
-    kafkaPort: null,
-    logLevel: 'silent',
-    fsync: { mode: 'always' },
-    segmentBytes: 1024 * 1024,
-  };
+  const config = testServerConfig(dataDir, { httpPort: 0 });
   const server = await startServer(config, { protocolAdapters: [] });
   const port = server.addresses.http?.port ?? 0;
   const base = `http://127.0.0.1:${port}`;

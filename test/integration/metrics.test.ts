@@ -15,25 +15,13 @@ import { logsDirectoryName, startServer, type ServerHandle, type StartServerOpti
 import type { ServerConfig } from '../../src/server/settings.js';
 import { Recorder, textMessage } from '../support/broker-harness.js';
 import { flipBit, framesOf, logDirectories, segmentFiles } from '../crash/segment-files.js';
+import { testServerConfig } from '../support/server-config.js';
 
 const guest: Principal = { username: 'guest', tags: [] };
 const connectionInfo = { protocol: 'test', remoteAddress: '127.0.0.1' };
 
 function configFor(dataDir: string, overrides: Partial<ServerConfig> = {}): ServerConfig {
-  return {
-    configFile: undefined,
-    dataDir,
-    bind: '127.0.0.1',
-    mqttPort: null,
-    amqpPort: null,
-    stompPort: null,
-    httpPort: 0,
-    kafkaPort: null,
-    logLevel: 'silent',
-    fsync: { mode: 'always' },
-    segmentBytes: 1024 * 1024,
-    ...overrides,
-  };
+  return testServerConfig(dataDir, { httpPort: 0, ...overrides });
 }
 
 async function withServer<T>(config: ServerConfig, body: (server: ServerHandle) => Promise<T>, options: StartServerOptions = {}): Promise<T> {

@@ -14,6 +14,7 @@ import type { MqttLimits } from '../../src/protocols/mqtt/index.js';
 import { createMqttAdapterFactory } from '../../src/protocols/mqtt/index.js';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
 import type { ServerConfig } from '../../src/server/settings.js';
+import { testServerConfig } from '../support/server-config.js';
 
 export const WAIT_MS = 10_000;
 
@@ -37,19 +38,7 @@ export interface MqttTestServerOptions {
 }
 
 function configFor(dataDir: string, mqttPort: number, httpPort: number | null): ServerConfig {
-  return {
-    configFile: undefined,
-    dataDir,
-    bind: '127.0.0.1',
-    mqttPort,
-    amqpPort: null,
-    stompPort: null,
-    httpPort,
-    kafkaPort: null,
-    logLevel: 'silent',
-    fsync: { mode: 'never' },
-    segmentBytes: 1024 * 1024,
-  };
+  return testServerConfig(dataDir, { mqttPort, httpPort, fsync: { mode: 'never' } });
 }
 
 export async function startMqttServer(options: MqttTestServerOptions = {}): Promise<MqttTestServer> {

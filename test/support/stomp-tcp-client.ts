@@ -15,6 +15,7 @@ import { escapingFor, makeFrame, type HeaderEscaping, type StompFrame } from '..
 import { createStompAdapterFactory, type StompAdapterOptions } from '../../src/protocols/stomp/index.js';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
 import type { ServerConfig } from '../../src/server/settings.js';
+import { testServerConfig } from './server-config.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -196,19 +197,7 @@ export interface StompTestServer {
 }
 
 export function stompServerConfig(dataDir: string): ServerConfig {
-  return {
-    configFile: undefined,
-    dataDir,
-    bind: '127.0.0.1',
-    mqttPort: null,
-    amqpPort: null,
-    stompPort: 0,
-    httpPort: null,
-    kafkaPort: null,
-    logLevel: 'silent',
-    fsync: { mode: 'always' },
-    segmentBytes: 1024 * 1024,
-  };
+  return testServerConfig(dataDir, { stompPort: 0 });
 }
 
 export async function startStompServer(options: StompAdapterOptions = {}): Promise<StompTestServer> {
