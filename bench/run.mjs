@@ -8,10 +8,10 @@
 // as JSON ({ scenario, summary, verdicts, details }, see bench/lib/result.ts). This script gathers them
 // into one result file under bench/results/ and prints a summary table.
 //
-// Extending: a protocol scenario is one more entry in SCENARIOS. Peer brokers (--against) go in PEERS, and
-// a scenario lists the peers it can drive in `peers`; the scenario script receives them as
-// `--against=name,...` and starts / measures / stops them itself, so figures for Courier and its peers
-// come from one run of one harness.
+// Extending: a protocol scenario is one more entry in SCENARIOS. Peer brokers (--against) go in PEERS (and
+// their launchers in bench/peers/registry.ts), and a scenario lists the peers it can drive in `peers`; the
+// scenario script receives them as `--against=name,...` and starts / measures / stops them itself (Courier
+// from this checkout too), so figures for Courier and its peers come from one run of one harness.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -43,10 +43,28 @@ const SCENARIOS = new Map([
       peers: [],
     },
   ],
+  ...[
+    ['mqtt-qos0', 'MQTT QoS 0 throughput: 1 -> 1 and 1 -> 10, 16 B and 1 KiB bodies, fixed message count'],
+    ['mqtt-qos1', 'MQTT QoS 1 throughput (publisher window 1,000): 1 -> 1 and 1 -> 10, 16 B and 1 KiB bodies'],
+    ['mqtt-latency', 'MQTT QoS 1 latency p50 / p99 / p99.9 at a fixed 5,000 msg/s, timed from the schedule'],
+  ].map(([name, description]) => [
+    name,
+    {
+      description,
+      script: 'dist/bench/mqtt-bench.js',
+      args: ({ quick }) => [`--scenario=${name}`, ...(quick ? ['--quick'] : [])],
+      peers: ['mosquitto', 'aedes', 'rabbitmq', 'nats'],
+    },
+  ]),
 ]);
 
-/** Peer brokers a scenario can be compared with (--against). None yet. */
-const PEERS = new Map();
+/** Peer brokers a scenario can be compared with (--against); launchers in bench/peers/ (registry.ts). */
+const PEERS = new Map([
+  ['mosquitto', 'Mosquitto (Debian package; bench/peers/install.sh)'],
+  ['aedes', 'Aedes (npm)'],
+  ['rabbitmq', 'RabbitMQ with its MQTT plugin (Debian package; bench/peers/install.sh)'],
+  ['nats', 'NATS with its MQTT gateway on JetStream (Debian package; bench/peers/install.sh)'],
+]);
 
 function usage() {
   const width = Math.max(...[...SCENARIOS.keys()].map((name) => name.length));

@@ -34,3 +34,16 @@ test('--list prints the scenarios and succeeds', () => {
   assert.equal(result.status, 0);
   assert.match(result.stdout, /storage/);
 });
+
+test('the MQTT scenarios are listed with the peers they can be run against', () => {
+  const result = run('--list');
+  assert.equal(result.status, 0);
+  for (const name of ['mqtt-qos0', 'mqtt-qos1', 'mqtt-latency']) assert.match(result.stdout, new RegExp(`^ {2}${name} `, 'm'));
+  assert.match(result.stdout, /peers for --against: mosquitto, aedes, rabbitmq, nats/);
+});
+
+test('a known peer is refused for a scenario that cannot drive it', () => {
+  const result = run('storage', '--against=mosquitto');
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /scenario 'storage' cannot be run against 'mosquitto'/);
+});
