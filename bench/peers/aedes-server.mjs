@@ -1,8 +1,8 @@
 // Aedes as a user would run it: `Aedes.createBroker()` with its default in-memory persistence
 // (aedes-persistence) and emitter, behind a plain net server on loopback. Run by bench/peers/aedes.ts
 // in a process of its own:   node bench/peers/aedes-server.mjs PORT
-// Aedes is an npm (dev) dependency; until it is one, COURIER_BENCH_AEDES_DIR may name a directory
-// where `npm install --prefix DIR aedes` put it.
+// Aedes is a dev dependency of the project; COURIER_BENCH_AEDES_DIR may name another installation
+// (`npm install --prefix DIR aedes`) to compare a different version.
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
