@@ -6,6 +6,8 @@ import { isBrokerError, type ErrorCode } from '../../core/errors.js';
 export interface HttpProblem {
   readonly status: number;
   readonly detail: string;
+  /** Defaults to the status's reason phrase. */
+  readonly title?: string;
   readonly code?: string;
   readonly instance?: string;
 }
@@ -75,12 +77,13 @@ export function problemFor(error: unknown, instance: string): HttpProblem {
   return { status: 500, detail: 'the request failed; the broker log has details', code: 'INTERNAL', instance };
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
+    ...headers,
   });
   response.end(text);
 }
