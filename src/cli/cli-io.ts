@@ -11,6 +11,8 @@ export interface CliIo {
   onShutdownSignal(handler: (signal: NodeJS.Signals) => void): () => void;
   /** Ends the process now, whatever is still running (a second signal during shutdown). */
   forceExit(code: number): void;
+  /** All of standard input (`courier publish <topic> -`); absent where there is none. */
+  readStdin?(): Promise<Uint8Array>;
 }
 
 const shutdownSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
@@ -28,5 +30,10 @@ export function processIo(): CliIo {
       };
     },
     forceExit: (code) => process.exit(code),
+    async readStdin() {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
   };
 }

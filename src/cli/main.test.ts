@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { findPackageRoot } from '../server/package-info.js';
 import { settings } from '../server/settings.js';
 import type { CliIo } from './cli-io.js';
-import { main } from './main.js';
+import { commands, main } from './main.js';
 
 interface Captured {
   readonly io: CliIo;
@@ -55,6 +55,26 @@ describe('courier main', () => {
       assert.equal(await main(argv, captured.io), 0);
       for (const definition of settings) assert.ok(captured.stdout().includes(`--${definition.name} `), definition.name);
     }
+  });
+
+  it('every command answers --help and help <command> with its usage', async () => {
+    for (const command of commands) {
+      for (const argv of [[command.name, '--help'], ['help', command.name]]) {
+        const captured = fakeIo();
+        assert.equal(await main(argv, captured.io), 0, argv.join(' '));
+        assert.match(captured.stdout(), /^Usage: courier /, argv.join(' '));
+        for (const line of captured.stdout().split('\n')) assert.ok(line.length <= 100, `line too long in ${argv.join(' ')}: ${line}`);
+      }
+    }
+    const action = fakeIo();
+    assert.equal(await main(['queues', 'create', '--help'], action.io), 0);
+    assert.match(action.stdout(), /^Usage: courier queues create <name>/);
+  });
+
+  it('a management command without a reachable broker fails with one line (exit 1)', async () => {
+    const captured = fakeIo({ COURIER_URL: 'http://127.0.0.1:1' });
+    assert.equal(await main(['queues', 'list'], captured.io), 1);
+    assert.match(captured.stderr(), /^courier: cannot reach Courier at http:\/\/127\.0\.0\.1:1 \(.*\); is it running\? \(set --url or COURIER_URL\)\n$/);
   });
 
   it('an unknown or missing command is a usage error (exit 2)', async () => {

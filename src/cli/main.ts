@@ -2,10 +2,13 @@ import { isBrokerError } from '../core/errors.js';
 import { readPackageVersion } from '../server/package-info.js';
 import { processIo, type CliIo } from './cli-io.js';
 import { ExitCode, type Command } from './command.js';
+import { consumeCommand, publishCommand } from './message-commands.js';
+import { resourceCommands } from './resource-commands.js';
 import { serveCommand } from './serve-command.js';
+import { applyCommand, planCommand } from './topology-commands.js';
 
-/** Subcommands; management commands (topics, queues, publish, consume, plan, apply) join this list. */
-export const commands: readonly Command[] = [serveCommand];
+/** Subcommands: the broker itself, then the management commands that talk to a running one over REST. */
+export const commands: readonly Command[] = [serveCommand, planCommand, applyCommand, ...resourceCommands, publishCommand, consumeCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((command) => command.name.length)) + 4;

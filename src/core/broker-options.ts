@@ -21,4 +21,9 @@ export interface BrokerOptions {
   /** Default fsync policy of durable queues and streams. */
   readonly fsync?: FsyncPolicy;
   readonly segmentBytes?: number;
+  /**
+   * Bytes transient queues may hold in memory before the memory alarm blocks publishers (DESIGN §4:
+   * transient messages stay in memory, bounded). Default 256 MiB.
+   */
+  readonly transientMemoryLimitBytes?: number;
 }

@@ -33,12 +33,17 @@ import { RETAINED_LOG_NAME, RetainedStore } from './retained/retained-store.js';
 import { RouteResult } from './routing/route-result.js';
 import { Router } from './routing/router.js';
 import { validateEntityName } from './entity-names.js';
+import { ResourceAlarms } from './flow/resource-alarms.js';
+import { TransientMemoryGuard } from './flow/transient-memory-guard.js';
 import { parseStreamArguments, streamLogOptions } from './stream/stream-arguments.js';
 import { Stream } from './stream/stream.js';
 import { TopicRegistry, type CreateTopicInput, type TopicPatch, type TopicRetention } from './topics/topic-registry.js';
 
 const allowAll: Authorizer = { authorize: () => true };
 const RESOLVED: Promise<void> = Promise.resolve();
+const DEFAULT_TRANSIENT_MEMORY_LIMIT = 256 * 1024 * 1024;
+/** What a memory-log record costs beyond its payload (record object, typed-array header), measured roughly. */
+const MEMORY_RECORD_OVERHEAD_BYTES = 160;
 
 export interface ExchangeDeclaration {
   readonly name: string;
@@ -125,8 +130,14 @@ export class Broker {
   private readonly nameLocks = new Map<string, Promise<unknown>>();
   /** Consumers of each stream, told when their stream is deleted. */
   private readonly streamWatchers = new Map<string, Set<() => void>>();
+  /** Messages accepted by `publish` since start, and the delivered / acked totals of queues deleted since. */
+  private publishedCount = 0;
+  private readonly retiredQueueCounters = { delivered: 0, acked: 0 };
   /** Made on first use (see `retained`), so a broker that never retains a message has no log for it. */
   private retainedStore: RetainedStore | undefined;
+  /** Memory and disk alarms: while one is on, protocol adapters stop taking publishes. */
+  readonly alarms = new ResourceAlarms();
+  private readonly memoryGuard: TransientMemoryGuard;
 
   private exclusively<T>(name: string, operation: () => Promise<T>): Promise<T> {
     const previous = this.nameLocks.get(name) ?? Promise.resolve();
@@ -150,6 +161,13 @@ export class Broker {
     this.fsync = options.fsync ?? { mode: 'always' };
     this.metadata = new MetadataWriter(options.metadataStore, () => this.snapshot());
     this.topics = new TopicRegistry({ clock: this.clock });
+    this.memoryGuard = new TransientMemoryGuard({
+      limitBytes: options.transientMemoryLimitBytes ?? DEFAULT_TRANSIENT_MEMORY_LIMIT,
+      clock: this.clock,
+      alarms: this.alarms,
+      metrics: this.metrics,
+      measure: () => this.transientMemoryBytes(),
+    });
     declareBuiltins(this.router);
     this.queueHost = {
       clock: this.clock,
@@ -176,6 +194,7 @@ export class Broker {
   static async open(options: BrokerOptions): Promise<Broker> {
     const broker = new Broker(options);
     await broker.restore(await options.metadataStore.load());
+    broker.memoryGuard.start();
     return broker;
   }
 
@@ -249,8 +268,19 @@ export class Broker {
     return [...this.connections];
   }
 
-  newChannel(id: number): Channel {
-    return new Channel(this.channelHost, id);
+  /** Totals since start for management's overview: published to the broker, delivered and acked by queues. */
+  messageTotals(): { published: number; delivered: number; acked: number } {
+    let delivered = this.retiredQueueCounters.delivered;
+    let acked = this.retiredQueueCounters.acked;
+    for (const queue of this.queues.values()) {
+      delivered += queue.counters.delivered;
+      acked += queue.counters.acked;
+    }
+    return { published: this.publishedCount, delivered, acked };
+  }
+
+  newChannel(id: number, counters?: { delivered: number }): Channel {
+    return new Channel(this.channelHost, id, counters);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -430,8 +460,21 @@ export class Broker {
     await this.storeOf(queue).remove(queue.name);
   }
 
+  private isOnDisk(queue: Queue): boolean {
+    return queue.durable && !queue.record.exclusive;
+  }
+
+  /** What the memory logs of transient queues hold now; walks every queue, so the guard calls it rarely. */
+  private transientMemoryBytes(): number {
+    let bytes = 0;
+    for (const queue of this.queues.values()) {
+      if (!this.isOnDisk(queue)) bytes += queue.storedBytes + queue.storedRecords * MEMORY_RECORD_OVERHEAD_BYTES;
+    }
+    return bytes;
+  }
+
   private storeOf(queue: Queue): LogStore {
-    return queue.durable && !queue.record.exclusive ? this.options.logStore : this.options.transientLogStore;
+    return this.isOnDisk(queue) ? this.options.logStore : this.options.transientLogStore;
   }
 
   private async declareStream(name: string, declaration: QueueDeclaration): Promise<QueueDeclared> {
@@ -479,6 +522,11 @@ export class Broker {
 
   getStream(name: string): Stream | undefined {
     return this.streams.get(name);
+  }
+
+  /** The arguments a stream was declared with (its retention), for management's listing. */
+  streamArgumentsOf(name: string): HeaderTable | undefined {
+    return this.streamArguments.get(name);
   }
 
   listStreams(): readonly Stream[] {
@@ -613,6 +661,8 @@ export class Broker {
   private async removeQueue(queue: Queue): Promise<number> {
     if (this.queues.get(queue.name) !== queue) return 0;
     this.queues.delete(queue.name);
+    this.retiredQueueCounters.delivered += queue.counters.delivered;
+    this.retiredQueueCounters.acked += queue.counters.acked;
     const bindings = this.router.removeBindingsForDestination('queue', queue.name);
     const count = await queue.delete();
     await this.afterUnbind(bindings);
@@ -790,6 +840,7 @@ export class Broker {
     }
     this.authorize(principal, 'write', { kind: 'exchange', name: message.exchange, routingKey: message.routingKey });
     this.metrics.count('courier_messages_published_total');
+    this.publishedCount += 1;
     return this.store(message, this.router.route(message.exchange, message.routingKey, message.headers, this.routeScratch));
   }
 
@@ -818,6 +869,7 @@ export class Broker {
         continue;
       }
       routed += 1;
+      if (!this.isOnDisk(queue)) this.memoryGuard.added(encoded.byteLength + MEMORY_RECORD_OVERHEAD_BYTES);
       if (message.persistent && queue.durable) {
         const flushed = queue.flush();
         if (durable === RESOLVED) durable = flushed;
@@ -897,6 +949,7 @@ export class Broker {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.memoryGuard.stop();
     // Quiesce first: consumers leaving and channels returning messages must not deliver, expire or
     // dead-letter anything (a message past its delivery limit stays stored, as it was).
     for (const queue of this.queues.values()) queue.quiesce();

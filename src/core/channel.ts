@@ -43,6 +43,16 @@ export interface StreamConsumeOptions {
   readonly noAck?: boolean;
 }
 
+/** A consumer as management lists it. */
+export interface ChannelConsumerInfo {
+  /** The queue or stream consumed. */
+  readonly queue: string;
+  readonly tag: string;
+  /** Unacked deliveries it may hold (its own window, else the channel's); 0 = unlimited. */
+  readonly prefetch: number;
+  readonly ackRequired: boolean;
+}
+
 /** Where a channel's unacked delivery came from, so ack / nack can settle it. */
 interface UnackedDelivery {
   /** Undefined for stream deliveries: acking one only opens its reader's window again. */
@@ -56,6 +66,8 @@ interface StreamConsumer {
   readonly stream: Stream;
   readonly reader: StreamReader;
   readonly unwatch: () => void;
+  readonly prefetch: number;
+  readonly noAck: boolean;
 }
 
 /** What the channel needs from the broker to resolve queues and report back. */
@@ -114,7 +126,21 @@ export class Channel {
   constructor(
     private readonly host: ChannelHost,
     readonly id: number,
+    /** The owning connection's totals; deliveries are counted here. */
+    private readonly counters: { delivered: number } = { delivered: 0 },
   ) {}
+
+  /** This channel's consumers, for management. */
+  listConsumers(): ChannelConsumerInfo[] {
+    const list: ChannelConsumerInfo[] = [];
+    for (const consumer of this.consumers.values()) {
+      list.push({ queue: consumer.queue.name, tag: consumer.tag, prefetch: consumer.prefetch || this.channelPrefetch, ackRequired: !consumer.noAck });
+    }
+    for (const [tag, consumer] of this.streamConsumers) {
+      list.push({ queue: consumer.stream.name, tag, prefetch: consumer.prefetch, ackRequired: !consumer.noAck });
+    }
+    return list;
+  }
 
   get isFlowing(): boolean {
     return this.flowing && !this.closed;
@@ -197,6 +223,7 @@ export class Channel {
       window: options.noAck ? Infinity : options.prefetch,
       onMessage: (delivery) => {
         const deliveryTag = this.nextDeliveryTag++;
+        this.counters.delivered += 1;
         if (!options.noAck && holder.reader) {
           this.unacked.set(deliveryTag, { queue: undefined, offset: delivery.offset, consumer: undefined, reader: holder.reader });
         }
@@ -223,7 +250,7 @@ export class Channel {
       // The stream was deleted: a server-side cancel, as for a deleted queue.
       if (this.streamConsumers.delete(tag)) callbacks.cancelled?.(tag);
     });
-    this.streamConsumers.set(tag, { stream, reader, unwatch });
+    this.streamConsumers.set(tag, { stream, reader, unwatch, prefetch: options.noAck ? 0 : options.prefetch, noAck: options.noAck ?? false });
     return tag;
   }
 
@@ -280,6 +307,7 @@ export class Channel {
     item: QueuedMessage,
     redelivered: boolean,
   ): Delivery {
+    this.counters.delivered += 1;
     return {
       deliveryTag,
       consumerTag,

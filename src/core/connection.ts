@@ -10,6 +10,18 @@ export interface ConnectionInfo {
   readonly clientId?: string;
 }
 
+/** Running totals of a connection, sampled by management into rates; bumped in place, never reallocated. */
+export interface ConnectionCounters {
+  published: number;
+  delivered: number;
+}
+
+/**
+ * How the protocol adapter ends its connection when an operator asks (management's close action):
+ * it tells the client as its protocol does, then closes the core connection as on any other end.
+ */
+export type CloseRequestHandler = (reason: string) => void | Promise<void>;
+
 /**
  * A client's connection as the core sees it: who it is (every operation is authorized for its
  * principal), which channels it has, and which exclusive queues it owns (deleted when it closes).
@@ -18,7 +30,14 @@ export class Connection {
   private readonly channels = new Map<number, Channel>();
   private nextChannelId = 1;
   private closed = false;
+  private closeRequestHandler: CloseRequestHandler | undefined;
   readonly connectedAt: number;
+  readonly counters: ConnectionCounters = { published: 0, delivered: 0 };
+  /**
+   * The adapter stopped reading this publisher because a resource alarm is on (RabbitMQ's "blocked"
+   * connection state); shown by management and set back by the adapter once the alarm clears.
+   */
+  publishBlocked = false;
 
   constructor(
     private readonly broker: Broker,
@@ -36,7 +55,7 @@ export class Connection {
     if (this.channels.has(channelId)) {
       throw new BrokerError('PRECONDITION_FAILED', `channel ${channelId} is already open`, { channel: channelId });
     }
-    const channel = this.broker.newChannel(channelId);
+    const channel = this.broker.newChannel(channelId, this.counters);
     this.channels.set(channelId, channel);
     return channel;
   }
@@ -51,7 +70,30 @@ export class Connection {
   }
 
   publish(message: Message): PublishOutcome {
-    return this.broker.publish(this.principal, message);
+    const outcome = this.broker.publish(this.principal, message);
+    this.counters.published += 1;
+    return outcome;
+  }
+
+  /** Channels open now, for management's view of the connection. */
+  listChannels(): readonly Channel[] {
+    return [...this.channels.values()];
+  }
+
+  /** The adapter registers how it ends this connection when management asks (see `requestClose`). */
+  onCloseRequest(handler: CloseRequestHandler): void {
+    this.closeRequestHandler = handler;
+  }
+
+  /**
+   * Ends the connection on an operator's request: through the adapter's handler, which tells the client
+   * (AMQP connection.close 320, MQTT 5 DISCONNECT 0x98, STOMP ERROR), or, for a connection whose adapter
+   * registered none, by closing the core connection alone.
+   */
+  async requestClose(reason: string): Promise<void> {
+    if (this.closed) return;
+    if (this.closeRequestHandler) await this.closeRequestHandler(reason);
+    else await this.close();
   }
 
   declareExchange(declaration: ExchangeDeclaration, passive = false): Promise<void> {
@@ -97,6 +139,11 @@ export class Connection {
   get(channel: Channel, queueName: string, noAck: boolean): Promise<Delivery | undefined> {
     const queue = this.broker.resolveQueue(this.principal, this, queueName, 'read');
     return channel.get(queue, noAck);
+  }
+
+  /** Calls `waiter` once when the queue may have a message to `get` (see Queue.whenReady); returns the cancel. */
+  whenReady(queueName: string, waiter: () => void): () => void {
+    return this.broker.resolveQueue(this.principal, this, queueName, 'read').whenReady(waiter);
   }
 
   /** Closes every channel (returning their unacked deliveries). Used at broker shutdown too. */

@@ -26,6 +26,8 @@ export const errorRegistry = {
   NOT_EMPTY: { number: 2007, summary: 'The queue holds messages (if-empty was requested).' },
   EXCLUSIVE_CONSUMER: { number: 2008, summary: 'The queue has an exclusive consumer, or exclusivity cannot be granted.' },
   QUEUE_FULL: { number: 2009, summary: 'The queue is at its max length or max bytes and refuses publishes.' },
+  CONNECTION_NOT_FOUND: { number: 2010, summary: 'No connection with this id.' },
+  BINDING_NOT_FOUND: { number: 2011, summary: 'No binding with this source, destination, routing key and arguments.' },
   // 3xxx: security
   ACCESS_REFUSED: { number: 3000, summary: 'The principal lacks the permission for this operation.' },
   AUTHENTICATION_FAILED: { number: 3001, summary: 'The credentials were refused.' },
@@ -43,6 +45,7 @@ export const errorRegistry = {
   BROKER_CLOSED: { number: 5002, summary: 'The broker is shutting down or closed.' },
   CHANNEL_CLOSED: { number: 5003, summary: 'The channel or connection is closed.' },
   TIMEOUT: { number: 5004, summary: 'The operation did not complete in time (for example no reply to a request).' },
+  RESOURCE_ALARM: { number: 5005, summary: 'Publishing is blocked while a memory or disk alarm is on; retry once it clears.' },
   INTERNAL: { number: 5999, summary: 'An unexpected internal error; the log has details.' },
 } as const satisfies Record<string, { number: number; summary: string }>;
 

@@ -123,6 +123,34 @@ const rows: readonly MetricDescription[] = [
     labels: ['action'],
     source: 'reported',
   },
+  {
+    name: 'courier_resource_alarm',
+    type: 'gauge',
+    help: 'Whether a resource alarm is on (1) and publishers are blocked: memory (transient queues over memory-high-watermark) or disk (free space under disk-free-limit).',
+    labels: ['resource'],
+    source: 'reported',
+  },
+  {
+    name: 'courier_resource_alarms_total',
+    type: 'counter',
+    help: 'Times a resource alarm went on, by resource.',
+    labels: ['resource'],
+    source: 'reported',
+  },
+  {
+    name: 'courier_transient_memory_bytes',
+    type: 'gauge',
+    help: 'Bytes the messages of transient queues hold in memory, as last measured (every 100 ms); bounded by memory-high-watermark.',
+    labels: [],
+    source: 'reported',
+  },
+  {
+    name: 'courier_disk_free_bytes',
+    type: 'gauge',
+    help: "Free bytes on the data directory's file system, as last checked (every 2 s) when disk-free-limit is on.",
+    labels: [],
+    source: 'reported',
+  },
   // Read from the attached broker at each scrape.
   {
     name: 'courier_queue_messages_ready',

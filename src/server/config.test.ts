@@ -66,6 +66,7 @@ describe('resolveConfig', () => {
     const { config, warnings } = await resolveConfig(inputs());
     assert.deepEqual(config, {
       configFile: undefined,
+      topology: undefined,
       dataDir: '/work/data',
       bind: '127.0.0.1',
       mqttPort: 1883,
@@ -76,6 +77,9 @@ describe('resolveConfig', () => {
       logLevel: 'info',
       fsync: { mode: 'always' },
       segmentBytes: 64 * 1024 * 1024,
+      httpBodyLimit: 1024 * 1024,
+      memoryHighWatermark: 256 * 1024 * 1024,
+      diskFreeLimit: 50 * 1024 * 1024,
     });
     assert.deepEqual(warnings, []);
   });

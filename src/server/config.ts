@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { BrokerError } from '../core/errors.js';
 import type { RawSettingValue } from './setting-types.js';
 import { envVarOf, fileKeyOf, flagOf, settingByKey, settings, type AnySetting, type ServerConfig } from './settings.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 
 export interface ParsedFlags {
   readonly help: boolean;

@@ -1,5 +1,5 @@
 import type { HttpRoute } from './http-router.js';
-import { sendJson } from '../protocols/http/problem.js';
+import { sendJson } from '../transport/http/problem.js';
 
 export type ServerState = 'starting' | 'ready' | 'stopping';
 

@@ -6,7 +6,7 @@ import { silentLogger } from '../core/null-ports.js';
 import { HttpListener } from '../transport/http-listener.js';
 import { healthRoutes, type ServerState } from './health-routes.js';
 import { HttpRouter, type HttpRoute } from './http-router.js';
-import { sendJson } from '../protocols/http/problem.js';
+import { sendJson } from '../transport/http/problem.js';
 
 interface Reply {
   readonly status: number;

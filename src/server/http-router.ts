@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isBrokerError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
-import { sendProblem } from '../protocols/http/problem.js';
+import { sendProblem } from '../transport/http/problem.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -14,6 +14,7 @@ import type { ServerConfig } from './settings.js';
 function configFor(dataDir: string, overrides: Partial<ServerConfig> = {}): ServerConfig {
   return {
     configFile: undefined,
+    topology: undefined,
     dataDir,
     bind: '127.0.0.1',
     mqttPort: null,
@@ -24,6 +25,9 @@ function configFor(dataDir: string, overrides: Partial<ServerConfig> = {}): Serv
     logLevel: 'silent',
     fsync: { mode: 'always' },
     segmentBytes: 1024 * 1024,
+    httpBodyLimit: 1024 * 1024,
+    memoryHighWatermark: 256 * 1024 * 1024,
+    diskFreeLimit: 0,
     ...overrides,
   };
 }

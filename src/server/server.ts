@@ -5,14 +5,17 @@ import { Broker } from '../core/broker.js';
 import { BrokerError } from '../core/errors.js';
 import { silentLogger } from '../core/null-ports.js';
 import type { Clock, CorruptionReport, Logger, Metrics } from '../core/ports.js';
+import { applyStartupTopology, loadTopologyFile } from '../management/topology/index.js';
 import { MetricsRegistry } from '../observability/metrics-registry.js';
-import { createHttpApi } from '../protocols/http/index.js';
+import { createManagementApi } from '../management/index.js';
+import { createHttpApi, openApiDocument } from '../protocols/http/index.js';
 import { AllowAllAuthorizer, DefaultAuthenticator } from '../security/index.js';
 import { acquireDataDirLock, FileLogStore, FileMetadataStore, MemoryLogStore } from '../storage/index.js';
 import type { ListenAddress } from '../transport/bind.js';
 import { HttpListener } from '../transport/http-listener.js';
 import { CleanupStack } from './cleanup-stack.js';
 import { prepareDataDir } from './data-dir.js';
+import { DiskSpaceMonitor } from './disk-space-monitor.js';
 import { healthRoutes, type ServerState } from './health-routes.js';
 import { HttpRouter } from './http-router.js';
 import { metricsRoutes } from './metrics-routes.js';
@@ -93,7 +96,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   // WebSocket endpoints of protocol adapters (STOMP at /stomp...), by path; filled once the broker is up.
   const webSockets = new Map<string, WebSocketEndpoint>();
   // The HTTP messaging API (/api/...): its routes exist from the start and answer 503 until attached.
-  const httpApi = createHttpApi();
+  const httpApi = createHttpApi({ maxBodyBytes: config.httpBodyLimit });
+  // The management API (/api/overview, /api/queues...); it serves /api/openapi.json with its paths added.
+  const management = createManagementApi({ openApi: openApiDocument });
   const routeUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const endpoint = webSockets.get((request.url ?? '/').split('?', 1)[0]!);
     if (endpoint) endpoint.handleUpgrade(request, socket, head);
@@ -101,13 +106,15 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   };
 
   try {
+    // An invalid topology file stops the start before anything is opened or locked.
+    const topology = config.topology === undefined ? undefined : await loadTopologyFile(config.topology);
     await prepareDataDir(config.dataDir, [logsDirectoryName]);
     const lock = await acquireDataDirLock(config.dataDir);
     cleanup.push('release data dir lock', () => lock.release());
 
     // HTTP comes up before recovery so that /readyz can say "starting" while a long backlog is recovered.
     if (config.httpPort !== null) {
-      const routes = [...healthRoutes(() => state), ...(exposed ? metricsRoutes(exposed) : []), ...httpApi.routes];
+      const routes = [...healthRoutes(() => state), ...(exposed ? metricsRoutes(exposed) : []), ...management.routes, ...httpApi.routes];
       const router = new HttpRouter(routes, childLogger(logger, 'http'));
       const http = await HttpListener.open({
         host: config.bind,
@@ -148,18 +155,32 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       metrics,
       fsync: config.fsync,
       segmentBytes: config.segmentBytes,
+      transientMemoryLimitBytes: config.memoryHighWatermark,
       ...(options.clock ? { clock: options.clock } : {}),
     });
     broker = opened;
     // The broker owns the stores from here on and closes them itself.
     cleanup.pop('close stores');
     cleanup.push('close broker', () => opened.close());
+    if (config.diskFreeLimit > 0) {
+      const diskMonitor = new DiskSpaceMonitor({
+        directory: config.dataDir,
+        limitBytes: config.diskFreeLimit,
+        alarms: opened.alarms,
+        metrics,
+        logger: childLogger(logger, 'broker'),
+      });
+      await diskMonitor.start();
+      cleanup.push('stop disk space monitor', () => diskMonitor.stop());
+    }
     if (exposed) {
       exposed.attachBroker(opened);
       // Unwinding detaches before the broker closes: a scrape during shutdown reads no closing queues.
       cleanup.push('detach broker from metrics', () => exposed.attachBroker(undefined));
     }
 
+    // Applied before any API or listener serves a client: the first publisher finds every service queue.
+    if (topology) await applyStartupTopology(opened, topology, childLogger(logger, 'topology'));
     const listeners: RunningProtocolListener[] = [];
     const authenticator = await DefaultAuthenticator.create({});
     const context = {
@@ -170,6 +191,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     };
     httpApi.attach(context);
     cleanup.push('close http api', () => httpApi.close());
+    management.attach(context);
+    cleanup.push('close management api', () => management.close());
+    // The JSON messaging protocol at /ws lives with the HTTP API and is closed by it.
+    if (addresses.http) webSockets.set(httpApi.webSocket.path, httpApi.webSocket);
     for (const plan of planProtocolListeners(config, options.protocolAdapters ?? builtInProtocolAdapters)) {
       if (plan.status === 'not-built') notBuilt.push(plan.protocol);
       if (plan.status !== 'start') continue;

@@ -47,6 +47,14 @@ export const settings = [
     inConfigFile: false,
   }),
   setting({
+    name: 'topology',
+    key: 'topology',
+    type: optionalFile,
+    default: undefined,
+    description:
+      'Topology file (courier.yaml: topics, exchanges, queues, bindings, services) applied at start before clients are accepted; an invalid file or a conflict stops the start (docs/topology.md).',
+  }),
+  setting({
     name: 'data-dir',
     key: 'dataDir',
     type: directory,
@@ -86,7 +94,15 @@ export const settings = [
     key: 'httpPort',
     type: listenerPort,
     default: '8080',
-    description: 'HTTP listener port (health checks; later the REST API, console and WebSockets); 0 disables it.',
+    description: 'HTTP listener port (messaging API, health checks, metrics and the WebSockets /ws, /stomp, /mqtt); 0 disables it.',
+  }),
+  setting({
+    name: 'http-body-limit',
+    key: 'httpBodyLimit',
+    type: byteSize(1024, 256 * 1024 ** 2, '1KiB', '256MiB'),
+    default: '1MiB',
+    description:
+      'Largest HTTP API request body (bigger ones get 413 before they are buffered) and largest /ws WebSocket message (bigger ones close the socket with 1009).',
   }),
   setting({
     name: 'kafka-port',
@@ -116,6 +132,21 @@ export const settings = [
     type: byteSize(64 * 1024, 1024 ** 3, '64KiB', '1GiB'),
     default: '64MiB',
     description: 'Size at which a log segment file is rolled (64KiB to 1GiB); units B, KiB, MiB, GiB.',
+  }),
+  setting({
+    name: 'memory-high-watermark',
+    key: 'memoryHighWatermark',
+    type: byteSize(1024 * 1024, 1024 ** 4, '1MiB', '1TiB'),
+    default: '256MiB',
+    description:
+      'Bytes that messages of transient queues may hold in memory; above it publishers are blocked (AMQP connection.blocked, MQTT and STOMP stop being read, HTTP 503) until it falls below 80% of it.',
+  }),
+  setting({
+    name: 'disk-free-limit',
+    key: 'diskFreeLimit',
+    type: byteSize(0, 1024 ** 4, '0B', '1TiB'),
+    default: '50MiB',
+    description: 'Free space the data directory\'s disk must keep; below it publishers are blocked as for the memory watermark (0 turns the check off).',
   }),
 ] as const;
 

@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import { createStompAdapterFactory } from '../../src/protocols/stomp/index.js';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
 import { StompTcpClient, stompServerConfig } from '../support/stomp-tcp-client.js';
+import { eventually } from './http-harness.js';
 
 /** Messages a subscription received, with a bounded wait for the next ones. */
 class Inbox {
@@ -37,6 +38,21 @@ class Inbox {
       });
     }
     return this.messages;
+  }
+}
+
+/** Sends a frame carrying `receipt: id` and resolves once its RECEIPT arrives (at most 5 s). */
+async function withReceipt(client: Client, id: string, send: (receipt: string) => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const received = new Promise<void>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no RECEIPT ${id}`)), 5000);
+    client.watchForReceipt(id, () => resolve());
+  });
+  send(id);
+  try {
+    await received;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -113,6 +129,89 @@ describe('STOMP over WebSocket', () => {
     await tcp.disconnect();
     await web.deactivate();
     assert.equal(server.broker.getQueue('ws-in')!.unackedCount, 0);
+  });
+
+  it('sends the RECEIPT of a SEND once the message is stored in its durable queue', async () => {
+    const web = await webClient(httpPort);
+    await withReceipt(web, 'declare', (receipt) => web.subscribe('/queue/ws-receipt', () => {}, { id: 'tmp', receipt }));
+    await withReceipt(web, 'gone', (receipt) => web.unsubscribe('tmp', { receipt }));
+    const queue = server.broker.getQueue('ws-receipt')!;
+    assert.equal(queue.durable, true);
+    await withReceipt(web, 'stored', (receipt) => web.publish({ destination: '/queue/ws-receipt', body: 'kept', headers: { receipt } }));
+    assert.equal(queue.messageCount, 1, 'in the queue when the receipt arrives');
+    await web.deactivate();
+  });
+
+  it('client-individual: NACK brings a message back redelivered, each ACK settles one message', async () => {
+    const web = await webClient(httpPort);
+    const inbox = new Inbox();
+    await withReceipt(web, 'sub-nack', (receipt) => web.subscribe('/queue/ws-nack', inbox.receive, { ack: 'client-individual', receipt }));
+    await withReceipt(web, 'send-1', (receipt) => web.publish({ destination: '/queue/ws-nack', body: 'one', headers: { receipt } }));
+    await withReceipt(web, 'send-2', (receipt) => web.publish({ destination: '/queue/ws-nack', body: 'two', headers: { receipt } }));
+    const [one, two] = await inbox.waitFor(2);
+    assert.deepEqual([one!.body, two!.body], ['one', 'two']);
+    assert.notEqual(one!.headers['redelivered'], 'true');
+    one!.nack();
+    const again = (await inbox.waitFor(3))[2]!;
+    assert.equal(again.body, 'one');
+    assert.equal(again.headers['redelivered'], 'true');
+    const queue = server.broker.getQueue('ws-nack')!;
+    await withReceipt(web, 'ack-two', (receipt) => two!.ack({ receipt }));
+    assert.equal(queue.unackedCount, 1, 'acking one message left the other unacked');
+    await withReceipt(web, 'ack-again', (receipt) => again.ack({ receipt }));
+    assert.equal(queue.unackedCount + queue.messageCount, 0);
+    await web.deactivate();
+  });
+
+  it('keeps a durable topic subscription while its subscriber is away, until it is ended', async () => {
+    const first = await webClient(httpPort);
+    await withReceipt(first, 'durable-sub', (receipt) =>
+      first.subscribe('/topic/ws.durable', () => {}, { id: 'keeper', durable: 'true', receipt }),
+    );
+    await first.deactivate();
+
+    const tcp = await StompTcpClient.connected(stompPort);
+    await tcp.roundTrip('SEND', { destination: '/topic/ws.durable' }, 'while away');
+    await tcp.disconnect();
+
+    const second = await webClient(httpPort);
+    const inbox = new Inbox();
+    second.subscribe('/topic/ws.durable', inbox.receive, { id: 'keeper', durable: 'true' });
+    const [message] = await inbox.waitFor(1);
+    assert.equal(message!.body, 'while away');
+    const durableQueues = (): string[] => server.broker.listQueues().filter((queue) => queue.name.startsWith('stomp-subscription-')).map((queue) => queue.name);
+    assert.equal(durableQueues().length, 1);
+    await withReceipt(second, 'durable-end', (receipt) => second.unsubscribe('keeper', { durable: 'true', receipt }));
+    await eventually(() => (durableQueues().length === 0 ? true : undefined));
+    await second.deactivate();
+  });
+
+  it('applies the SENDs and ACKs of a transaction only at COMMIT, and none of an aborted one', async () => {
+    const web = await webClient(httpPort);
+    await withReceipt(web, 'tx-seed', (receipt) => web.publish({ destination: '/queue/ws-tx-in', body: 'to ack', headers: { receipt } }));
+    const inbox = new Inbox();
+    web.subscribe('/queue/ws-tx-in', inbox.receive, { ack: 'client-individual' });
+    const [toAck] = await inbox.waitFor(1);
+    const stored = (name: string): number => server.broker.getQueue(name)?.messageCount ?? 0;
+    const incoming = server.broker.getQueue('ws-tx-in')!;
+
+    const tx = web.begin();
+    web.publish({ destination: '/queue/ws-tx-out', body: 'committed', headers: { transaction: tx.id } });
+    toAck!.ack({ transaction: tx.id });
+    // Frames are handled in order: once this RECEIPT is back, the SEND and ACK above were taken.
+    await withReceipt(web, 'tx-probe-1', (receipt) => web.publish({ destination: '/queue/ws-tx-probe', body: 'p', headers: { receipt } }));
+    assert.equal(stored('ws-tx-out'), 0, 'the SEND waits for the COMMIT');
+    assert.equal(incoming.unackedCount, 1, 'the ACK waits for the COMMIT');
+    tx.commit();
+    await withReceipt(web, 'tx-probe-2', (receipt) => web.publish({ destination: '/queue/ws-tx-probe', body: 'p', headers: { receipt } }));
+    await eventually(() => (stored('ws-tx-out') === 1 && incoming.unackedCount === 0 ? true : undefined));
+
+    const aborted = web.begin();
+    web.publish({ destination: '/queue/ws-tx-out', body: 'aborted', headers: { transaction: aborted.id } });
+    aborted.abort();
+    await withReceipt(web, 'tx-probe-3', (receipt) => web.publish({ destination: '/queue/ws-tx-probe', body: 'p', headers: { receipt } }));
+    assert.equal(stored('ws-tx-out'), 1, 'nothing of the aborted transaction');
+    await web.deactivate();
   });
 
   it('answers a refused login over WebSocket with ERROR', async () => {

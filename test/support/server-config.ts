@@ -7,6 +7,7 @@ import type { ServerConfig } from '../../src/server/settings.js';
 export function testServerConfig(dataDir: string, overrides: Partial<ServerConfig> = {}): ServerConfig {
   return {
     configFile: undefined,
+    topology: undefined,
     dataDir,
     bind: '127.0.0.1',
     mqttPort: null,
@@ -17,6 +18,9 @@ export function testServerConfig(dataDir: string, overrides: Partial<ServerConfi
     logLevel: 'silent',
     fsync: { mode: 'always' },
     segmentBytes: 1024 * 1024,
+    httpBodyLimit: 1024 * 1024,
+    memoryHighWatermark: 256 * 1024 * 1024,
+    diskFreeLimit: 0,
     ...overrides,
   };
 }

@@ -48,6 +48,21 @@ export interface QueueHost {
 
 export type EnqueueOutcome = 'accepted' | 'rejected';
 
+/** Running totals of a queue since it was opened, sampled by management into rates. */
+export interface QueueCounters {
+  published: number;
+  delivered: number;
+  acked: number;
+}
+
+/** A ready message as a peek shows it: nothing about it changes by being looked at. */
+export interface PeekedMessage {
+  readonly offset: number;
+  readonly message: Message;
+  readonly enqueuedAt: number;
+  readonly deliveryCount: number;
+}
+
 /** Read ahead this many messages from the log: enough to keep consumers busy, small enough to bound memory. */
 const READ_AHEAD_MESSAGES = 512;
 const READ_AHEAD_BYTES = 4 * 1024 * 1024;
@@ -69,6 +84,8 @@ export class Queue {
   readonly policy: QueuePolicy;
   /** The connection that owns an exclusive queue. */
   readonly owner: object | undefined;
+  /** Bumped in place on the hot paths (no allocation); read by management's rate sampler. */
+  readonly counters: QueueCounters = { published: 0, delivered: 0, acked: 0 };
 
   private readonly log: Log;
   private readonly host: QueueHost;
@@ -113,6 +130,8 @@ export class Queue {
   /** Broker shutdown: no more deliveries, expiries or dead-lettering; returned messages just stay. */
   private stopping = false;
   private closed = false;
+  /** Pulls waiting for a ready message (long polls); made on first use, so queues nobody polls allocate nothing. */
+  private readyWaiters: Set<() => void> | undefined;
 
   private constructor(record: QueueRecord, policy: QueuePolicy, log: Log, host: QueueHost, owner: object | undefined) {
     this.record = record;
@@ -169,6 +188,11 @@ export class Queue {
     return this.log.sizeBytes;
   }
 
+  /** Records in the log (messages and their settle records), for estimating what a memory log holds. */
+  get storedRecords(): number {
+    return this.log.endOffset - this.log.startOffset;
+  }
+
   listConsumers(): readonly QueueConsumer[] {
     return this.consumers;
   }
@@ -198,6 +222,7 @@ export class Queue {
     const offset = this.log.append(kind, now, encoded);
     this.ready += 1;
     this.readyBytesTotal += bodySize;
+    this.counters.published += 1;
     if (!this.loading && this.cursor === offset && this.bufferHasRoom()) {
       // The head buffer has caught up with the log: keep the message instead of reading it back.
       this.cursor = offset + 1;
@@ -362,6 +387,31 @@ export class Queue {
     }
     this.readAhead();
     this.armExpiryTimer();
+    if (this.readyWaiters !== undefined && this.ready > 0) this.wakeReadyWaiters();
+  }
+
+  /**
+   * Calls `waiter` once: after a pump that leaves messages ready (no consumer took them), or when the
+   * queue closes. Returns the function that stops waiting. Pull-style long polls (HTTP `wait=`) use it
+   * instead of polling; register before pulling, so a message arriving in between is not missed.
+   */
+  whenReady(waiter: () => void): () => void {
+    (this.readyWaiters ??= new Set()).add(waiter);
+    return () => {
+      this.readyWaiters?.delete(waiter);
+    };
+  }
+
+  /** Waiters registered by `whenReady` and not yet called or cancelled. */
+  get readyWaiterCount(): number {
+    return this.readyWaiters?.size ?? 0;
+  }
+
+  private wakeReadyWaiters(): void {
+    const waiters = this.readyWaiters;
+    if (waiters === undefined || waiters.size === 0) return;
+    this.readyWaiters = undefined;
+    for (const waiter of waiters) waiter();
   }
 
   private deadLetterLabels(reason: DeadLetterReason): MetricLabels {
@@ -384,6 +434,7 @@ export class Queue {
     this.recordDelivered(item.offset);
     if (consumer.noAck) this.settle(item.offset);
     else this.unacked.set(item.offset, item);
+    this.counters.delivered += 1;
     this.host.metrics.count('courier_messages_delivered_total', 1, this.labels);
     consumer.deliver(this, item, item.deliveryCount > 1);
   }
@@ -406,6 +457,7 @@ export class Queue {
         }
         this.takeHead();
         head.deliveryCount += 1;
+        this.counters.delivered += 1;
         this.recordDelivered(head.offset);
         if (noAck) this.settle(head.offset);
         else this.unacked.set(head.offset, head);
@@ -416,6 +468,46 @@ export class Queue {
       await this.loadMore();
       if (this.closed) return undefined;
     }
+  }
+
+  /**
+   * Up to `max` ready messages in delivery order, without delivering or settling anything: returned
+   * messages, then the read-ahead, then the log past it (read into a local list, never into the head
+   * buffer, so delivery state is untouched). Expired heads not yet dropped are left out.
+   */
+  async peek(max: number): Promise<PeekedMessage[]> {
+    this.assertOpen();
+    const now = this.host.clock.now();
+    const result: PeekedMessage[] = [];
+    const take = (item: QueuedMessage): void => {
+      if (item.expiresAt >= now) result.push({ offset: item.offset, message: item.message, enqueuedAt: item.enqueuedAt, deliveryCount: item.deliveryCount });
+    };
+    for (const item of this.returned) {
+      if (result.length >= max) return result;
+      take(item);
+    }
+    for (let i = this.bufferHead; i < this.buffer.length && result.length < max; i++) take(this.buffer[i]!);
+    // Heads dropped for max-length while still on disk are the first unread messages: not ready any more.
+    let skip = this.pendingHeadDrops;
+    let from = this.cursor;
+    const generation = this.generation;
+    while (result.length < max && from < this.log.endOffset) {
+      const records = await this.log.read(from, READ_AHEAD_MESSAGES, READ_AHEAD_BYTES);
+      if (records.length === 0 || this.closed || generation !== this.generation) break;
+      for (const record of records) {
+        from = record.offset + 1;
+        if (!isMessageKind(record.kind) || this.settled.has(record.offset)) continue;
+        if (skip > 0) {
+          skip -= 1;
+          continue;
+        }
+        const message = this.host.decode(record.payload);
+        const deliveries = this.recoveredDeliveries.get(record.offset) ?? 0;
+        take(this.makeItem(record.offset, message, message.body.byteLength, record.timestamp, deliveries));
+        if (result.length >= max) break;
+      }
+    }
+    return result;
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -429,6 +521,7 @@ export class Queue {
   ack(offset: number): void {
     if (!this.unacked.delete(offset)) return;
     this.settle(offset);
+    this.counters.acked += 1;
     this.host.metrics.count('courier_messages_acked_total', 1, this.labels);
     this.pump();
   }
@@ -788,6 +881,7 @@ export class Queue {
     this.flushState();
     this.closed = true;
     this.generation += 1;
+    this.wakeReadyWaiters();
     this.expiryTimer?.cancel();
     this.cancelUnusedTimer();
     await this.truncation;

@@ -37,6 +37,8 @@ export interface ChannelSessionHost {
   readonly maxMessageSize: number;
   /** Writes what is buffered at the end of this event-loop turn. */
   flushSoon(): void;
+  /** A basic.publish method frame arrived: the connection may stop reading (resource alarm). */
+  publishStarted(): void;
   /** Confirms became ready: settle them at the next flush, so several coalesce into one `multiple` ack. */
   confirmsReady(channel: ChannelSession): void;
   /** A hard error: close the whole connection. */
@@ -132,6 +134,7 @@ export class ChannelSession implements DirectReplyTarget {
       if (method.name === 'basic.publish') {
         this.publishing = method;
         this.awaitingHeader = true;
+        this.host.publishStarted();
         return;
       }
       this.dispatch(method, undefined, undefined);

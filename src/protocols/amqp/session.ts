@@ -78,6 +78,11 @@ export class AmqpSession implements ChannelSessionHost {
   private sentSinceTick = false;
   private missedTicks = 0;
   private closeWaiters: (() => void)[] = [];
+  /** The client advertised the `connection.blocked` capability: tell it when publishing is blocked. */
+  private wantsBlockedNotices = false;
+  /** A publish arrived during a resource alarm: frames are not read until the alarm clears. */
+  private readBlocked = false;
+  private stopWatchingAlarms: (() => void) | undefined;
   readonly broker: Broker;
   readonly replies: DirectReplyRegistry;
   readonly maxMessageSize: number;
@@ -113,7 +118,7 @@ export class AmqpSession implements ChannelSessionHost {
 
   private drainReader(): void {
     try {
-      while (this.state !== 'authenticating' && this.state !== 'closed') {
+      while (this.state !== 'authenticating' && this.state !== 'closed' && !this.readBlocked) {
         const event = this.reader.next();
         if (event === undefined) break;
         this.handleEvent(event);
@@ -204,6 +209,7 @@ export class AmqpSession implements ChannelSessionHost {
     switch (method.name) {
       case 'connection.start-ok':
         this.expectState('start-ok', method.name);
+        this.wantsBlockedNotices = capabilityOf(method.clientProperties, 'connection.blocked');
         void this.authenticate(method.mechanism, method.response);
         return;
       case 'connection.tune-ok':
@@ -217,9 +223,16 @@ export class AmqpSession implements ChannelSessionHost {
           return;
         }
         this.core = this.broker.connect(this.principal!, { protocol: 'amqp', remoteAddress: this.remoteAddress });
+        // Management's close: connection.close 320 CONNECTION_FORCED, as RabbitMQ's management does.
+        this.core.onCloseRequest((reason) => {
+          this.connectionError(reply('CONNECTION_FORCED', reason), 0, 0);
+          this.flush();
+        });
         this.state = 'running';
         clearTimeout(this.handshakeTimer);
         this.writer.method(0, { name: 'connection.open-ok', knownHosts: '' });
+        this.stopWatchingAlarms = this.broker.alarms.subscribe((blocked) => this.alarmChanged(blocked));
+        if (this.broker.alarms.blocked) this.alarmChanged(true);
         return;
       case 'connection.close':
         this.writer.method(0, { name: 'connection.close-ok' });
@@ -303,7 +316,8 @@ export class AmqpSession implements ChannelSessionHost {
         this.flush();
       }
       this.sentSinceTick = false;
-      if (this.receivedSinceTick) {
+      // A client the broker stopped reading (resource alarm) is not judged by the frames it could not send.
+      if (this.receivedSinceTick || this.readBlocked) {
         this.missedTicks = 0;
         this.receivedSinceTick = false;
         return;
@@ -331,6 +345,32 @@ export class AmqpSession implements ChannelSessionHost {
     this.flush();
   };
 
+  /**
+   * A basic.publish began. During a resource alarm this connection is not read any further (RabbitMQ's
+   * "blocked" state): the socket pauses, TCP pushes back on the publisher, and the frames already read
+   * wait in the reader until the alarm clears. Connections that only consume are never blocked.
+   */
+  publishStarted(): void {
+    if (!this.broker.alarms.blocked || this.readBlocked) return;
+    this.readBlocked = true;
+    if (this.core) this.core.publishBlocked = true;
+    this.socket.pause();
+  }
+
+  private alarmChanged(blocked: boolean): void {
+    if (this.state !== 'running') return;
+    if (this.wantsBlockedNotices) {
+      this.writer.method(0, blocked ? { name: 'connection.blocked', reason: this.broker.alarms.reason } : { name: 'connection.unblocked' });
+      this.flushSoon();
+    }
+    if (!blocked && this.readBlocked) {
+      this.readBlocked = false;
+      if (this.core) this.core.publishBlocked = false;
+      this.socket.resume();
+      this.drainReader();
+    }
+  }
+
   confirmsReady(channel: ChannelSession): void {
     this.confirmChannels.add(channel);
     this.flushSoon();
@@ -352,6 +392,11 @@ export class AmqpSession implements ChannelSessionHost {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.state = 'closing';
     this.releaseChannels();
+    if (this.readBlocked) {
+      // The close handshake needs the peer's close-ok: read again (content held back is dropped as closing).
+      this.readBlocked = false;
+      this.socket.resume();
+    }
     this.writer.method(0, { name: 'connection.close', replyCode: failure.code, replyText: failure.text, classId, methodId });
     this.flushSoon();
     this.closeTimer = setTimeout(() => this.destroy(), this.settings.closeTimeoutMs);
@@ -425,6 +470,7 @@ export class AmqpSession implements ChannelSessionHost {
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.closeTimer);
     clearInterval(this.heartbeatTimer);
+    this.stopWatchingAlarms?.();
     this.releaseChannels();
     const core = this.core;
     this.core = undefined;
@@ -446,6 +492,12 @@ export class AmqpSession implements ChannelSessionHost {
     this.closeWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** `client-properties.capabilities.<name>` is true. */
+function capabilityOf(clientProperties: FieldTable, name: string): boolean {
+  const capabilities = clientProperties['capabilities'];
+  return typeof capabilities === 'object' && capabilities !== null && !Array.isArray(capabilities) && (capabilities as FieldTable)[name] === true;
 }
 
 interface PlainCredentials {

@@ -139,3 +139,36 @@ describe('HTTP API authorization', () => {
     }
   });
 });
+
+describe('HTTP API close', () => {
+  it('ends a waiting long poll with 503 and leaves no waiter on the queue', async () => {
+    const broker = await Broker.open({
+      logStore: new MemoryLogStore(),
+      transientLogStore: new MemoryLogStore(),
+      metadataStore: new MemoryMetadataStore(),
+      fsync: { mode: 'never' },
+    });
+    const api = createHttpApi();
+    api.attach({ broker, logger: silent, authenticator });
+    const server = await serve(api);
+    try {
+      const core = broker.connect(guest, { protocol: 'test', remoteAddress: '127.0.0.1' });
+      await core.declareQueue({ name: 'waited', durable: false });
+      const queue = broker.getQueue('waited')!;
+      const poll = fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/queues/waited/messages?wait=30`, { headers: { authorization: AUTH } });
+      const deadline = Date.now() + 5000;
+      while (queue.readyWaiterCount === 0) {
+        assert.ok(Date.now() < deadline, 'the poll started waiting');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await api.close();
+      const response = await poll;
+      assert.equal(response.status, 503);
+      assert.equal(queue.readyWaiterCount, 0);
+      await core.close();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await broker.close();
+    }
+  });
+});

@@ -1,41 +1,68 @@
 import { BrokerError } from '../../core/errors.js';
 import type { Delivery } from '../../core/channel.js';
 import { deliveryJson } from './message-json.js';
-import { sendJson } from './problem.js';
-import { integerParam, jsonObject } from './query.js';
+import { sendJson } from '../../transport/http/problem.js';
+import { integerParam, jsonObject } from '../../transport/http/query.js';
 import type { ReceiptBook } from './receipts.js';
-import { readBody } from './request-body.js';
+import { readBody } from '../../transport/http/request-body.js';
 import type { ApiRequest } from './route-types.js';
 
-/** How often a long poll looks at its queue again while it waits. */
-const POLL_INTERVAL_MS = 25;
 export const DEFAULT_VISIBILITY_SECONDS = 30;
+
+/** Wakes of the long polls waiting now, so that closing the API ends them (503) instead of leaving them to time out. */
+export type WaitingPolls = Set<() => void>;
 
 /**
  * GET /api/queues/{queue}/messages?max=N&wait=S&visibility=S: pulls up to `max` messages (default 1,
  * at most 100), waiting up to `wait` seconds (default 0, at most 60) for the first one. Each message
  * stays invisible to others for `visibility` seconds (default 30) unless acked or nacked by its handle.
+ * The wait is event driven: the queue wakes the request when a message becomes ready (no polling), and
+ * the waiter is removed whichever way the wait ends (message, timeout, client gone).
  */
-export async function receiveMessages(api: ApiRequest, queue: string, receipts: ReceiptBook): Promise<void> {
+export async function receiveMessages(api: ApiRequest, queue: string, receipts: ReceiptBook, waiting: WaitingPolls): Promise<void> {
   const max = integerParam(api.url, 'max', 1, 1, 100);
   const waitMs = integerParam(api.url, 'wait', 0, 0, 60) * 1000;
   const visibilityMs = integerParam(api.url, 'visibility', DEFAULT_VISIBILITY_SECONDS, 1, 43_200) * 1000;
   const scope = receipts.scopeFor(api.principal);
   const deadline = api.clock.now() + waitMs;
   let gone = false;
-  api.response.once('close', () => {
+  let wake: (() => void) | undefined;
+  const onClose = (): void => {
     gone = true;
-  });
+    wake?.();
+  };
+  api.response.once('close', onClose);
   const pulled: Delivery[] = [];
-  for (;;) {
-    while (pulled.length < max) {
-      const delivery = await scope.connection.get(scope.channel, queue, false);
-      if (!delivery) break;
-      pulled.push(delivery);
+  try {
+    for (;;) {
+      const remaining = deadline - api.clock.now();
+      let ready: Promise<void> | undefined;
+      let stopWaiting: (() => void) | undefined;
+      if (remaining > 0 && !gone) {
+        ready = new Promise<void>((resolve) => (wake = resolve));
+        // Registered before pulling: a message that becomes ready while the pull runs still wakes us.
+        stopWaiting = scope.connection.whenReady(queue, wake!);
+      }
+      try {
+        while (pulled.length < max) {
+          const delivery = await scope.connection.get(scope.channel, queue, false);
+          if (!delivery) break;
+          pulled.push(delivery);
+        }
+        if (pulled.length > 0 || !ready || gone) break;
+        const woken = wake!;
+        const timer = api.clock.setTimer(remaining, woken);
+        waiting.add(woken);
+        await ready;
+        timer.cancel();
+      } finally {
+        stopWaiting?.();
+        if (wake) waiting.delete(wake);
+        wake = undefined;
+      }
     }
-    const remaining = deadline - api.clock.now();
-    if (pulled.length > 0 || remaining <= 0 || gone) break;
-    await new Promise<void>((resolve) => api.clock.setTimer(Math.min(POLL_INTERVAL_MS, remaining), resolve));
+  } finally {
+    api.response.off('close', onClose);
   }
   if (gone) {
     // Nobody will see these handles: the messages go straight back instead of waiting out their timeout.

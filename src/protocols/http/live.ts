@@ -4,9 +4,9 @@ import { BrokerError } from '../../core/errors.js';
 import type { Delivery } from '../../core/channel.js';
 import type { TimerHandle } from '../../core/ports.js';
 import { messageFromRequest, messageJson } from './message-json.js';
-import { sendProblem } from './problem.js';
-import { integerParam } from './query.js';
-import { readBody } from './request-body.js';
+import { sendProblem } from '../../transport/http/problem.js';
+import { integerParam } from '../../transport/http/query.js';
+import { readBody } from '../../transport/http/request-body.js';
 import type { ApiRequest } from './route-types.js';
 
 /** Messages an event stream may have written but not yet flushed to its socket. */
@@ -44,6 +44,8 @@ export async function topicEvents(api: ApiRequest, pattern: string, streams: Ope
     if (!api.response.writableEnded) api.response.end();
     void connection.close();
   };
+  // Management's close ends the event stream (SSE has no close message: the client sees the end).
+  connection.onCloseRequest(end);
   try {
     await connection.bind({ source: 'amq.topic', destination: queue, destinationKind: 'queue', routingKey: pattern });
     const channel = connection.openChannel();
@@ -89,6 +91,7 @@ export async function topicEvents(api: ApiRequest, pattern: string, streams: Ope
  */
 export async function requestReply(api: ApiRequest, topic: string, maxBodyBytes: number): Promise<void> {
   const timeoutMs = integerParam(api.url, 'timeout', 30, 1, 300) * 1000;
+  api.broker.alarms.assertClear();
   const body = await readBody(api.request, maxBodyBytes);
   const { connection, queue } = await privateQueue(api);
   try {

@@ -1,7 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Delivery } from '../../core/channel.js';
 import { BrokerError } from '../../core/errors.js';
-import type { HeaderTable, HeaderValue, Message, MessageProperties } from '../../core/message/message.js';
+import type { HeaderTable, Message, MessageProperties } from '../../core/message/message.js';
+import { messageJson } from '../../transport/http/message-json.js';
+
+// messageJson moved to src/transport/http (shared with the management API); re-exported for this adapter.
+export { messageJson };
 
 const HEADER_PREFIX = 'x-courier-header-';
 
@@ -46,30 +50,6 @@ export function messageFromRequest(exchange: string, routingKey: string, headers
     if (key !== '') table[key] = Array.isArray(value) ? value.join(', ') : value;
   }
   return { exchange, routingKey, headers: table, properties, body, persistent };
-}
-
-function jsonHeaderValue(value: HeaderValue): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (Array.isArray(value)) return value.map(jsonHeaderValue);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, jsonHeaderValue(inner)]));
-  }
-  return value;
-}
-
-/** The JSON shape of a message handed to an HTTP client; the body is base64 (bytes are never parsed). */
-export function messageJson(message: Message): Record<string, unknown> {
-  const { key, ...properties } = message.properties;
-  return {
-    exchange: message.exchange,
-    routingKey: message.routingKey,
-    body: Buffer.from(message.body).toString('base64'),
-    ...(message.properties.contentType !== undefined ? { contentType: message.properties.contentType } : {}),
-    headers: jsonHeaderValue(message.headers),
-    properties: key === undefined ? properties : { ...properties, key: Buffer.from(key).toString('base64') },
-    persistent: message.persistent,
-  };
 }
 
 export function deliveryJson(delivery: Delivery): Record<string, unknown> {

@@ -64,7 +64,7 @@ const settle = (summary: string, nack: boolean): Record<string, unknown> => ({
 
 export const openApiDocument = {
   openapi: '3.1.0',
-  info: { title: 'Courier HTTP messaging API', version: '1', description: 'Publish, consume, events, request/reply and stream replay. See docs/protocols/http.md.' },
+  info: { title: 'Courier HTTP messaging API', version: '1', description: 'Publish, consume, events, request/reply and stream replay. The WebSocket JSON protocol at /ws (not an HTTP route, so not described here) and everything else: docs/protocols/http.md.' },
   security: [{ basic: [] }],
   paths: {
     '/api/topics/{topic}/messages': {

@@ -1,7 +1,7 @@
 import { BrokerError } from '../../core/errors.js';
 import { messageFromRequest } from './message-json.js';
-import { sendJson, sendProblem } from './problem.js';
-import { readBody } from './request-body.js';
+import { sendJson, sendProblem } from '../../transport/http/problem.js';
+import { readBody } from '../../transport/http/request-body.js';
 import type { ApiRequest } from './route-types.js';
 
 /**
@@ -10,7 +10,10 @@ import type { ApiRequest } from './route-types.js';
  * refusing the message: 429 QUEUE_FULL, as AMQP nacks the publisher (other queues may hold it).
  */
 export async function publishRequest(api: ApiRequest, exchange: string, routingKey: string, maxBodyBytes: number): Promise<void> {
+  // A request cannot be left unread the way a publisher's socket is: it is refused, to be retried.
+  api.broker.alarms.assertClear();
   const body = await readBody(api.request, maxBodyBytes);
+  api.broker.alarms.assertClear();
   const message = messageFromRequest(exchange, routingKey, api.request.headers, body);
   const outcome = api.broker.publish(api.principal, message);
   await outcome.durable;

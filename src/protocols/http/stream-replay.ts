@@ -1,8 +1,8 @@
 import { BrokerError } from '../../core/errors.js';
 import type { StreamStart } from '../../core/stream/stream-reader.js';
 import { messageJson } from './message-json.js';
-import { sendJson } from './problem.js';
-import { integerParam } from './query.js';
+import { sendJson } from '../../transport/http/problem.js';
+import { integerParam } from '../../transport/http/query.js';
 import type { ApiRequest } from './route-types.js';
 
 /** `from`: first | last | an offset (digits) | an ISO 8601 timestamp. */

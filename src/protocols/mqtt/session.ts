@@ -170,6 +170,8 @@ export class MqttSession {
   /** The CONNECT being handled: ending the session waits for it, so it never acts after the session ended. */
   private connectTask: Promise<void> | undefined;
   private readingPaused = false;
+  /** A PUBLISH came while a resource alarm was on: the socket is not read until the alarm clears. */
+  private stopWatchingAlarm: (() => void) | undefined;
   private readonly decoder: MqttDecoder;
   private readonly writer: PacketWriter;
   private readonly acks: OrderedAcks;
@@ -259,7 +261,8 @@ export class MqttSession {
   /** Stops reading the socket while too much waits (queued packets, publishes not yet durable). */
   private updateReading(): void {
     const limits = this.context.limits;
-    const overloaded = this.inbox.length >= MAX_QUEUED_PACKETS || this.acks.pending >= limits.maxPendingPublishes;
+    const overloaded =
+      this.inbox.length >= MAX_QUEUED_PACKETS || this.acks.pending >= limits.maxPendingPublishes || this.stopWatchingAlarm !== undefined;
     if (overloaded && !this.readingPaused) {
       this.readingPaused = true;
       this.socket.pause();
@@ -404,6 +407,8 @@ export class MqttSession {
     try {
       const connection = broker.connect(principal, { protocol: 'mqtt', remoteAddress: this.remoteAddress, clientId });
       this.connection = connection;
+      // Management's close: 5.0 DISCONNECT 0x98 Administrative action; 3.1.1 has no DISCONNECT from the server, just the close.
+      connection.onCloseRequest((reason) => this.end({ reasonCode: 0x98, publishWill: true, why: reason }));
       this.channel = connection.openChannel();
       const names = [subscriptionQueueName(clientId, 0), subscriptionQueueName(clientId, 1)] as const;
       if (cleanStart) {
@@ -476,6 +481,7 @@ export class MqttSession {
   // PUBLISH from the client
 
   private onPublish(packet: IPublishPacket): void {
+    if (this.context.broker.alarms.blocked && !this.stopWatchingAlarm) this.blockUntilAlarmClears();
     const v5 = this.version === 5;
     if (packet.qos === 0 && packet.dup) {
       this.protocolViolation(Reason.malformedPacket, 'DUP set on a QoS 0 PUBLISH'); // [MQTT-3.3.1-2]
@@ -1004,6 +1010,26 @@ export class MqttSession {
     void this.end({ publishWill: this.version === 5 && reasonCode === 0x04, why: 'client disconnected' });
   }
 
+  /**
+   * MQTT has no "blocked" packet: as RabbitMQ's MQTT plugin does, the publisher is simply not read (TCP
+   * pushes back) while a memory or disk alarm is on. This publish is still taken; the next wait.
+   */
+  private blockUntilAlarmClears(): void {
+    const alarms = this.context.broker.alarms;
+    this.stopWatchingAlarm = alarms.subscribe((blocked) => {
+      if (blocked) return;
+      this.stopWatchingAlarm?.();
+      this.stopWatchingAlarm = undefined;
+      if (this.connection) this.connection.publishBlocked = false;
+      // Its PINGREQs were not read meanwhile: the keep-alive counts from now.
+      this.lastPacketAt = this.context.broker.clock.now();
+      if (!this.isClosed) this.updateReading();
+    });
+    if (this.connection) this.connection.publishBlocked = true;
+    this.context.logger.debug({ clientId: this.clientId, reason: alarms.reason }, 'mqtt publisher blocked by a resource alarm');
+    this.updateReading();
+  }
+
   private armKeepAlive(): void {
     if (this.keepAliveMs === 0 || this.state !== 'connected') return;
     const clock = this.context.broker.clock;
@@ -1013,7 +1039,8 @@ export class MqttSession {
     this.keepAliveTimer = clock.setTimer(Math.max(0, due), () => {
       this.keepAliveTimer = undefined;
       if (this.state !== 'connected') return;
-      if (clock.now() - this.lastPacketAt >= limit) {
+      // A publisher the broker stopped reading (resource alarm) is not timed out for the silence it was made to keep.
+      if (clock.now() - this.lastPacketAt >= limit && this.stopWatchingAlarm === undefined) {
         void this.end({ reasonCode: Reason.keepAliveTimeout, publishWill: true, why: 'keep-alive timeout' });
       } else {
         this.armKeepAlive();
@@ -1070,6 +1097,7 @@ export class MqttSession {
     this.state = 'closed';
     this.connectTimer?.cancel();
     this.keepAliveTimer?.cancel();
+    this.stopWatchingAlarm?.();
     if (wasConnected && this.version === 5 && options.reasonCode !== undefined) {
       // A reason string is always allowed on DISCONNECT (5.0 3.1.2.11.7); 0x8B and 0x8E need none.
       // Never past the client's Maximum Packet Size [MQTT-3.14.2-3].

@@ -132,6 +132,8 @@ export class StompSession {
   /** The durability of the last publish without a receipt, which DISCONNECT's receipt waits for. */
   private lastDurable: Promise<void> | undefined;
   private teardownDone: Promise<void> | undefined;
+  /** A SEND came during a resource alarm: frames are not read until it clears (set while waiting). */
+  private stopWatchingAlarm: (() => void) | undefined;
   private readonly onDurabilityFailure = (error: unknown): void => {
     this.context.logger.error({ err: error, session: this.sessionId }, 'a message sent without a receipt could not be stored');
   };
@@ -233,7 +235,7 @@ export class StompSession {
     }
     switch (frame.command) {
       case 'SEND':
-        return this.onSend(frame);
+        return this.context.broker.alarms.blocked ? this.sendThenWaitForAlarm(frame) : this.onSend(frame);
       case 'SUBSCRIBE':
         return this.onSubscribe(frame);
       case 'UNSUBSCRIBE':
@@ -307,6 +309,8 @@ export class StompSession {
     };
     const connection = this.context.broker.connect(principal, info);
     this.connection = connection;
+    // Management's close: an ERROR saying so, then the close.
+    connection.onCloseRequest((reason) => this.fail(new StompProtocolError('Connection closed by an administrator', reason)));
     this.destinations = new SessionDestinations(this.context.broker, connection);
     this.version = version;
     this.parser.escaping = escapingFor(version);
@@ -330,7 +334,8 @@ export class StompSession {
         {
           clock: this.clock,
           lastWriteAt: () => this.lastWriteAt,
-          lastReadAt: () => this.lastReadAt,
+          // A peer the broker stopped reading (resource alarm) is not judged by the heart-beats it could not send.
+          lastReadAt: () => (this.stopWatchingAlarm ? this.clock.now() : this.lastReadAt),
           sendHeartBeat: () => this.write(HEART_BEAT),
           peerSilent: () => this.peerSilent(agreement.clientSendsMs),
         },
@@ -697,7 +702,32 @@ export class StompSession {
     for (const subscription of this.subscriptionsByIndex.values()) subscription.channel.setFlow(false);
   }
 
+  /**
+   * STOMP has no "blocked" frame: as RabbitMQ's STOMP plugin does, the SEND is taken and then the
+   * connection is not read (TCP pushes back) until the memory or disk alarm clears.
+   */
+  private async sendThenWaitForAlarm(frame: StompFrame): Promise<void> {
+    await this.onSend(frame);
+    const alarms = this.context.broker.alarms;
+    if (!alarms.blocked || this.state === 'closed') return;
+    this.context.logger.debug({ session: this.sessionId, reason: alarms.reason }, 'stomp publisher blocked by a resource alarm');
+    await new Promise<void>((resolve) => {
+      const stop = alarms.subscribe((blocked) => {
+        if (!blocked) this.stopWatchingAlarm?.();
+      });
+      if (this.connection) this.connection.publishBlocked = true;
+      this.stopWatchingAlarm = () => {
+        stop();
+        this.stopWatchingAlarm = undefined;
+        if (this.connection) this.connection.publishBlocked = false;
+        this.lastReadAt = this.clock.now();
+        resolve();
+      };
+    });
+  }
+
   private teardown(): Promise<void> {
+    this.stopWatchingAlarm?.();
     this.teardownDone ??= this.releaseCore();
     return this.teardownDone;
   }

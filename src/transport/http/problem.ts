@@ -27,6 +27,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   EXCHANGE_NOT_FOUND: 404,
   STREAM_NOT_FOUND: 404,
   TOPIC_NOT_FOUND: 404,
+  CONNECTION_NOT_FOUND: 404,
+  BINDING_NOT_FOUND: 404,
   PRECONDITION_FAILED: 409,
   RESOURCE_LOCKED: 409,
   IN_USE: 409,
@@ -37,6 +39,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   BROKER_CLOSED: 503,
   CHANNEL_CLOSED: 503,
   TIMEOUT: 504,
+  RESOURCE_ALARM: 503,
 };
 
 export function statusForCode(code: ErrorCode): number {

@@ -1,0 +1,12 @@
+export { applyTopology, describeAction, planTopology, type ApplyResult } from './apply.js';
+export { BrokerTopologyTarget, TOPOLOGY_PRINCIPAL } from './broker-target.js';
+export { desiredState } from './desired-state.js';
+export { formatPlan, planSummary } from './format-plan.js';
+export { ManagementClient, segment, type ManagementClientOptions, type ManagementResponse } from './management-client.js';
+export { computePlan, planHasChanges, type Plan, type PlanAction, type PlanConflict, type PlanDrift } from './plan.js';
+export { RestTopologyTarget } from './rest-target.js';
+export { loadTopologyFile, type LoadedTopology } from './load-topology.js';
+export { formatIssue, parseTopology, type TopologyIssue, type TopologyParseResult } from './topology-parser.js';
+export * from './topology-model.js';
+export type { TopologyTarget } from './topology-target.js';
+export { applyStartupTopology } from './startup.js';

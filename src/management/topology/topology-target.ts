@@ -1,0 +1,16 @@
+import type { BindingSpec, CurrentState, ExchangeSpec, QueueSpec, TopicSpec } from './topology-model.js';
+
+/**
+ * Where a topology is read from and applied to: the REST management API (the CLI) or the in-process broker
+ * (`courier serve --topology`). Every write is a declare that succeeds when the entity already exists as
+ * given, so applying a plan twice, or racing another client, does no harm.
+ */
+export interface TopologyTarget {
+  readState(): Promise<CurrentState>;
+  createTopic(topic: TopicSpec): Promise<void>;
+  /** Sets display name, description and retention to the given topic's. */
+  updateTopic(topic: TopicSpec): Promise<void>;
+  declareExchange(exchange: ExchangeSpec): Promise<void>;
+  declareQueue(queue: QueueSpec): Promise<void>;
+  bind(binding: BindingSpec): Promise<void>;
+}
