@@ -47,6 +47,8 @@ const SCENARIOS = new Map([
     ['mqtt-qos0', 'MQTT QoS 0 throughput: 1 -> 1 and 1 -> 10, 16 B and 1 KiB bodies, fixed message count'],
     ['mqtt-qos1', 'MQTT QoS 1 throughput (publisher window 1,000): 1 -> 1 and 1 -> 10, 16 B and 1 KiB bodies'],
     ['mqtt-latency', 'MQTT QoS 1 latency p50 / p99 / p99.9 at a fixed 5,000 msg/s, timed from the schedule'],
+    ['mqtt-fanin', 'MQTT QoS 0 / 1 fan-in: 10 publisher processes -> 1 subscriber, 16 B and 1 KiB bodies'],
+    ['mqtt-durable', 'MQTT QoS 1 into a persistent session (durable queue, acked once on disk): 1 -> 1, 16 B and 1 KiB'],
   ].map(([name, description]) => [
     name,
     {
@@ -56,6 +58,28 @@ const SCENARIOS = new Map([
       peers: ['mosquitto', 'aedes', 'rabbitmq', 'nats'],
     },
   ]),
+  ...[
+    ['amqp-transient', 'AMQP transient publish -> consume: 1 KiB, one producer, one consumer (prefetch 1,000), raw pre-encoded frames'],
+    ['amqp-persistent', 'AMQP persistent publish with confirms to a durable queue while one consumer (prefetch 1,000) drains it, 1 KiB'],
+    ['amqp-backlog', 'AMQP backlog: 1,000,000 persistent 1 KiB messages confirmed into a durable queue, RSS at rest, drain rate (--quick: 100,000)'],
+  ].map(([name, description]) => [
+    name,
+    {
+      description,
+      script: 'dist/bench/amqp-bench.js',
+      args: ({ quick }) => [`--scenario=${name}`, ...(quick ? ['--quick'] : [])],
+      peers: ['rabbitmq'],
+    },
+  ]),
+  [
+    'mqtt-connections',
+    {
+      description: 'broker RSS with 10,000 idle MQTT connections (all CONNACKed), connect rate, per-connection cost',
+      script: 'dist/bench/connections-bench.js',
+      args: ({ quick }) => (quick ? ['--quick'] : []),
+      peers: ['mosquitto', 'aedes', 'rabbitmq', 'nats'],
+    },
+  ],
 ]);
 
 /** Peer brokers a scenario can be compared with (--against); launchers in bench/peers/ (registry.ts). */

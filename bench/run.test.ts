@@ -38,8 +38,16 @@ test('--list prints the scenarios and succeeds', () => {
 test('the MQTT scenarios are listed with the peers they can be run against', () => {
   const result = run('--list');
   assert.equal(result.status, 0);
-  for (const name of ['mqtt-qos0', 'mqtt-qos1', 'mqtt-latency']) assert.match(result.stdout, new RegExp(`^ {2}${name} `, 'm'));
+  for (const name of ['mqtt-qos0', 'mqtt-qos1', 'mqtt-latency', 'mqtt-fanin', 'mqtt-durable', 'mqtt-connections']) assert.match(result.stdout, new RegExp(`^ {2}${name} `, 'm'));
   assert.match(result.stdout, /peers for --against: mosquitto, aedes, rabbitmq, nats/);
+});
+
+test('the AMQP scenarios are listed and run against RabbitMQ only', () => {
+  const listed = run('--list');
+  for (const name of ['amqp-transient', 'amqp-persistent', 'amqp-backlog']) assert.match(listed.stdout, new RegExp(`^ {2}${name} `, 'm'));
+  const refused = run('amqp-transient', '--against=mosquitto');
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /scenario 'amqp-transient' cannot be run against 'mosquitto'/);
 });
 
 test('a known peer is refused for a scenario that cannot drive it', () => {

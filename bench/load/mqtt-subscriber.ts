@@ -26,6 +26,8 @@ export interface SubscriberConfig {
   readonly bodyBytes: number;
   readonly expectedPerConnection: number;
   readonly idleMs: number;
+  /** Clean session 0 (a persistent session); default clean. */
+  readonly persistentSession?: boolean;
   /** Measure latency from the payload's timestamps, leaving out the first `warmupMessages` per connection. */
   readonly latency?: { readonly warmupMessages: number };
 }
@@ -109,7 +111,7 @@ export async function createSubscriber(config: SubscriberConfig): Promise<Worker
   for (let index = 0; index < config.connections; index++) {
     const connection = await BenchConnection.open(config.host, config.port, {
       clientId: `${config.clientIdPrefix}-${index}`,
-      cleanSession: true,
+      cleanSession: config.persistentSession !== true,
       keepAliveSeconds: 0,
     });
     connection.onFailure((error) => rejectResult(error));

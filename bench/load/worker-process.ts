@@ -35,7 +35,7 @@ export function serveWorker<C, R>(setup: (config: C) => Promise<Worker<R>>): voi
   const die = async (error: unknown): Promise<void> => {
     process.exitCode = 1;
     await send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-    process.disconnect?.();
+    if (process.connected) process.disconnect();
   };
   if (!process.send) {
     console.error('this script is a load-generator worker: the benchmark harness forks it');
@@ -51,7 +51,7 @@ export function serveWorker<C, R>(setup: (config: C) => Promise<Worker<R>>): voi
             async (report) => {
               await send({ type: 'done', report });
               await created.close();
-              process.disconnect?.();
+              if (process.connected) process.disconnect();
             },
             (error: unknown) => void die(error),
           );
@@ -64,6 +64,11 @@ export function serveWorker<C, R>(setup: (config: C) => Promise<Worker<R>>): voi
   });
 }
 
+export interface WorkerOptions {
+  /** Start the worker under `ulimit -n` this high (for many connections in one process). */
+  readonly fdLimit?: number;
+}
+
 /** Harness side: one forked worker. */
 export class WorkerProcess<R> {
   readonly ready: Promise<void>;
@@ -71,8 +76,17 @@ export class WorkerProcess<R> {
   readonly exited: Promise<void>;
   private readonly child: ChildProcess;
 
-  constructor(script: string, config: unknown, readonly label: string) {
-    this.child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  constructor(script: string, config: unknown, readonly label: string, options: WorkerOptions = {}) {
+    this.child =
+      options.fdLimit === undefined
+        ? fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+        : // A shell wrapper raises the open-files limit (root may raise the hard limit too) and execs node in
+          // place, keeping the IPC channel: fork runs `execPath ...execArgv script`, so the script is $0.
+          fork(script, [], {
+            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+            execPath: '/bin/sh',
+            execArgv: ['-c', `ulimit -n ${Math.floor(options.fdLimit)} 2>/dev/null || ulimit -n "$(ulimit -H -n)"; exec "${process.execPath}" "$0" "$@"`],
+          });
     let markReady!: () => void;
     let markDone!: (report: R) => void;
     let fail!: (error: Error) => void;

@@ -94,9 +94,9 @@ export async function runCase(broker: RunningBroker, probe: ProcessTreeProbe, te
   const expected = messages * subscribers;
 
   const subscriberWorkers: WorkerProcess<SubscriberReport>[] = [];
-  let publisher: WorkerProcess<PublisherReport> | undefined;
+  const publishers: WorkerProcess<PublisherReport>[] = [];
   const sampler = new PeakRssSampler(probe);
-  const workers = (): WorkerProcess<unknown>[] => [...subscriberWorkers, ...(publisher ? [publisher] : [])];
+  const workers = (): WorkerProcess<unknown>[] => [...subscriberWorkers, ...publishers];
   try {
     for (let index = 0; index < processes; index++) {
       const connections = Math.floor(subscribers / processes) + (index < subscribers % processes ? 1 : 0);
@@ -110,39 +110,53 @@ export async function runCase(broker: RunningBroker, probe: ProcessTreeProbe, te
         bodyBytes: testCase.bodyBytes,
         expectedPerConnection: messages,
         idleMs: IDLE_MS,
+        ...(testCase.kind === 'throughput' && testCase.persistentSession ? { persistentSession: true } : {}),
         ...(latency ? { latency: { warmupMessages: testCase.ratePerSecond * testCase.warmupSeconds } } : {}),
       };
       subscriberWorkers.push(new WorkerProcess<SubscriberReport>(SUBSCRIBER_SCRIPT, config, `subscriber ${index}`));
     }
     await withTimeout(Promise.all(subscriberWorkers.map((worker) => worker.ready)), 60_000, 'subscribers connecting');
-    const publisherConfig: PublisherConfig = {
-      host: broker.host,
-      port,
-      clientId: `pub-${tag}`,
-      topic,
-      qos: testCase.qos,
-      bodyBytes: testCase.bodyBytes,
-      messages,
-      window: testCase.window,
-      ...(latency ? { ratePerSecond: testCase.ratePerSecond } : {}),
-    };
-    const pub = new WorkerProcess<PublisherReport>(PUBLISHER_SCRIPT, publisherConfig, 'publisher');
-    publisher = pub;
-    await withTimeout(pub.ready, 30_000, 'publisher connecting');
+    // Fan-in: each publisher is a process of its own with an even share of the messages.
+    const publisherCount = latency ? 1 : testCase.publishers;
+    for (let index = 0; index < publisherCount; index++) {
+      const share = Math.floor(messages / publisherCount) + (index < messages % publisherCount ? 1 : 0);
+      const publisherConfig: PublisherConfig = {
+        host: broker.host,
+        port,
+        clientId: `pub-${tag}-${index}`,
+        topic,
+        qos: testCase.qos,
+        bodyBytes: testCase.bodyBytes,
+        messages: share,
+        window: testCase.window,
+        ...(latency ? { ratePerSecond: testCase.ratePerSecond } : {}),
+      };
+      publishers.push(new WorkerProcess<PublisherReport>(PUBLISHER_SCRIPT, publisherConfig, `publisher ${index}`));
+    }
+    await withTimeout(Promise.all(publishers.map((worker) => worker.ready)), 30_000, 'publishers connecting');
 
     const before = await probe.sample();
     const machineBefore = await sampleMachineCpu();
     const machineBeforeNs = Number(process.hrtime.bigint());
     sampler.start();
     for (const worker of subscriberWorkers) worker.go();
-    pub.go();
-    const published = await withTimeout(pub.done, RUN_TIMEOUT_MS, 'publisher');
+    for (const worker of publishers) worker.go();
+    const publisherReports = await withTimeout(Promise.all(publishers.map((worker) => worker.done)), RUN_TIMEOUT_MS, 'publishers');
     for (const worker of subscriberWorkers) worker.publishersDone();
     const reports = await withTimeout(Promise.all(subscriberWorkers.map((worker) => worker.done)), RUN_TIMEOUT_MS, 'subscribers');
     const after = await probe.sample();
     const machineAfter = await sampleMachineCpu();
     const machineSeconds = (Number(process.hrtime.bigint()) - machineBeforeNs) / 1e9;
     const peakRss = await sampler.stop();
+    const published = {
+      sent: publisherReports.reduce((sum, report) => sum + report.sent, 0),
+      startNs: Math.min(...publisherReports.map((report) => report.startNs)),
+      endNs: Math.max(...publisherReports.map((report) => report.endNs)),
+      lateSends: publisherReports.reduce((sum, report) => sum + report.lateSends, 0),
+      windowStalls: publisherReports.reduce((sum, report) => sum + report.windowStalls, 0),
+    };
+    // Summed over publisher processes (CPU seconds over the publishing interval).
+    const publisherCores = publisherReports.reduce((sum, report) => sum + cores(report.cpuUserMicros, report.cpuSystemMicros, published.endNs - published.startNs), 0);
 
     const lastNs = Math.max(...reports.map((report) => report.lastNs));
     const seconds = (lastNs - published.startNs) / 1e9;
@@ -162,7 +176,7 @@ export async function runCase(broker: RunningBroker, probe: ProcessTreeProbe, te
       brokerCpuSeconds: after.cpuSeconds - before.cpuSeconds,
       brokerCores: (after.cpuSeconds - before.cpuSeconds) / seconds,
       brokerPeakRssBytes: peakRss,
-      publisherCores: cores(published.cpuUserMicros, published.cpuSystemMicros, published.endNs - published.startNs),
+      publisherCores,
       subscriberCores: subscriberCores.reduce((sum, value) => sum + value, 0),
       busiestSubscriberCores: Math.max(...subscriberCores),
       // Over the whole measured interval (it includes the subscribers' idle wait when QoS 0 lost messages).

@@ -1,7 +1,7 @@
 /**
  * Courier from this checkout (`node bin/courier.js serve`, the compiled build), with a fresh data dir in
- * the work dir, bound to loopback on non-default ports: MQTT 21883, HTTP 28080; AMQP, STOMP and Kafka
- * off unless a scenario needs them. Settings are otherwise the defaults a user gets (fsync always,
+ * the work dir, bound to loopback on non-default ports: MQTT 21883, HTTP 28080, AMQP 25672 for AMQP
+ * scenarios; STOMP and Kafka off. Settings are otherwise the defaults a user gets (fsync always,
  * log level info, to a file).
  */
 import { execFile } from 'node:child_process';
@@ -14,6 +14,8 @@ import { ManagedProcess, waitForPort, waitForPortFree } from './managed-process.
 
 export const COURIER_MQTT_PORT = 21883;
 export const COURIER_HTTP_PORT = 28080;
+/** Only for AMQP scenarios; otherwise the AMQP listener stays off. */
+export const COURIER_AMQP_PORT = 25672;
 
 // Compiled to dist/bench/peers/courier.js: the checkout is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -51,7 +53,8 @@ export function courierLauncher(protocol: Protocol, options: CourierLaunchOption
     protocols: [protocol],
     unavailable: async () => ((await builtAdapters()).has(protocol) ? undefined : `${protocol.toUpperCase()} adapter not built`),
     async start(workDir: string): Promise<RunningBroker> {
-      for (const port of [COURIER_MQTT_PORT, COURIER_HTTP_PORT]) await waitForPortFree(LOOPBACK, port, 5_000);
+      const amqpPort = protocol === 'amqp' ? COURIER_AMQP_PORT : 0;
+      for (const port of [COURIER_MQTT_PORT, COURIER_HTTP_PORT, ...(amqpPort ? [amqpPort] : [])]) await waitForPortFree(LOOPBACK, port, 5_000);
       const child = await ManagedProcess.start({
         label: 'courier',
         command: process.execPath,
@@ -66,7 +69,7 @@ export function courierLauncher(protocol: Protocol, options: CourierLaunchOption
           '--mqtt-port',
           String(COURIER_MQTT_PORT),
           '--amqp-port',
-          '0',
+          String(amqpPort),
           '--stomp-port',
           '0',
           '--kafka-port',
@@ -79,6 +82,7 @@ export function courierLauncher(protocol: Protocol, options: CourierLaunchOption
       });
       try {
         await waitForPort(LOOPBACK, COURIER_MQTT_PORT, 30_000, child);
+        if (amqpPort) await waitForPort(LOOPBACK, amqpPort, 30_000, child);
       } catch (error) {
         await child.stop();
         throw error;
@@ -87,7 +91,7 @@ export function courierLauncher(protocol: Protocol, options: CourierLaunchOption
         name: 'courier',
         version: await describeVersion(),
         host: LOOPBACK,
-        ports: { mqtt: COURIER_MQTT_PORT, http: COURIER_HTTP_PORT },
+        ports: { mqtt: COURIER_MQTT_PORT, http: COURIER_HTTP_PORT, ...(amqpPort ? { amqp: amqpPort } : {}) },
         pid: child.pid,
         settings: [
           `node ${process.version}, default settings (fsync always, log level info to a file)`,
