@@ -122,6 +122,34 @@ const topics = resourceCommand('topics', 'List, create, update and delete topics
   },
 ]);
 
+/** A service's topic list in a table cell. */
+function topicList(value: unknown): string {
+  return Array.isArray(value) ? value.join(', ') : '';
+}
+
+const services = resourceCommand('services', 'List and delete services (who produces and consumes which topic; courier apply declares them).', [
+  list('/api/services', ['name', 'display name', 'produces', 'consumes', 'description'], (service) => [
+    service['name'],
+    service['displayName'],
+    topicList(service['produces']),
+    topicList(service['consumes']),
+    service['description'],
+  ]),
+  {
+    name: 'delete',
+    aliases: ['rm'],
+    usage: '<name>',
+    summary: 'Delete a service record (its {service}.{topic} queues stay).',
+    description: 'Deletes a service from the broker\'s records. Its queues are left as they are, with their messages:\ndelete them with courier queues delete when they are no longer needed.',
+    flags: [],
+    async run(context) {
+      const [name = ''] = expectPositionals('services delete', context.parsed, ['name']);
+      await context.client.request('DELETE', `/api/services/${segment(name)}`);
+      return done(context, `Deleted service ${name}.`, { deleted: name });
+    },
+  },
+]);
+
 const queues = resourceCommand('queues', 'List, create and delete queues.', [
   list('/api/queues', ['name', 'type', 'durable', 'ready', 'unacked', 'consumers'], (queue) => [
     queue['name'],
@@ -261,4 +289,4 @@ const connections = resourceCommand('connections', 'List client connections and 
   },
 ]);
 
-export const resourceCommands: readonly Command[] = [topics, queues, exchanges, connections];
+export const resourceCommands: readonly Command[] = [topics, services, queues, exchanges, connections];

@@ -23,13 +23,14 @@ import type {
   Principal,
   QueueRecord,
   ResourceRef,
+  ServiceRecord,
   TopicRecord,
 } from './ports.js';
 import { deadLetteredCopy, wouldCycle } from './queue/dead-letter.js';
 import { parseQueuePolicy } from './queue/queue-policy.js';
 import { Queue, type DeadLetterReason, type QueueHost } from './queue/queue.js';
 import { declareBuiltins, isBuiltinExchange } from './routing/builtins.js';
-import { RETAINED_LOG_NAME, RetainedStore } from './retained/retained-store.js';
+import { KEYED_STORE_LOG_PREFIX, RETAINED_LOG_NAME, RetainedStore } from './retained/retained-store.js';
 import { RouteResult } from './routing/route-result.js';
 import { Router } from './routing/router.js';
 import { validateEntityName } from './entity-names.js';
@@ -38,6 +39,7 @@ import { TransientMemoryGuard } from './flow/transient-memory-guard.js';
 import { parseStreamArguments, streamLogOptions } from './stream/stream-arguments.js';
 import { Stream } from './stream/stream.js';
 import { TopicRegistry, type CreateTopicInput, type TopicPatch, type TopicRetention } from './topics/topic-registry.js';
+import { ServiceRegistry, type ServiceInput, type ServicePutResult } from './services/service-registry.js';
 
 const allowAll: Authorizer = { authorize: () => true };
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -114,6 +116,8 @@ export class Broker {
   private streamOffsets: Record<string, Record<string, number>> = {};
   /** User-facing topics (name, display name, description); a topic with retention has a stream of its name. */
   readonly topics: TopicRegistry;
+  /** Declared services and the topics they produce and consume (topology as code); they route nothing. */
+  private readonly services = new ServiceRegistry();
   private readonly connections = new Set<Connection>();
   private readonly metadata: MetadataWriter;
   private readonly routeScratch = new RouteResult();
@@ -135,6 +139,8 @@ export class Broker {
   private readonly retiredQueueCounters = { delivered: 0, acked: 0 };
   /** Made on first use (see `retained`), so a broker that never retains a message has no log for it. */
   private retainedStore: RetainedStore | undefined;
+  /** Named keyed stores (see `keyedStore`), made on first use. */
+  private readonly keyedStores = new Map<string, RetainedStore>();
   /** Memory and disk alarms: while one is on, protocol adapters stop taking publishes. */
   readonly alarms = new ResourceAlarms();
   private readonly memoryGuard: TransientMemoryGuard;
@@ -210,10 +216,11 @@ export class Broker {
     }
     for (const binding of snapshot.bindings) this.router.bind(binding);
     this.topics.load(snapshot.topics);
+    this.services.load(snapshot.services ?? []);
     // Logs without a definition belong to queues whose declare never completed: nothing was confirmed there.
     const known = new Set([...snapshot.queues.map((queue) => queue.name), ...snapshot.streams.map((stream) => stream.name)]);
     for (const name of await this.options.logStore.list()) {
-      if (!known.has(name) && name !== RETAINED_LOG_NAME) {
+      if (!known.has(name) && name !== RETAINED_LOG_NAME && !name.startsWith(KEYED_STORE_LOG_PREFIX)) {
         this.logger.warn({ log: name }, 'removing a queue log that has no definition');
         await this.options.logStore.remove(name);
       }
@@ -242,6 +249,7 @@ export class Broker {
       streams: [...this.streams.values()].map((stream) => ({ name: stream.name, arguments: this.streamArguments.get(stream.name) ?? {} })),
       bindings,
       topics: this.topics.list(),
+      services: this.services.list(),
       streamOffsets: this.streamOffsets,
     };
   }
@@ -468,7 +476,7 @@ export class Broker {
   private transientMemoryBytes(): number {
     let bytes = 0;
     for (const queue of this.queues.values()) {
-      if (!this.isOnDisk(queue)) bytes += queue.storedBytes + queue.storedRecords * MEMORY_RECORD_OVERHEAD_BYTES;
+      if (!this.isOnDisk(queue)) bytes += queue.memoryBytes;
     }
     return bytes;
   }
@@ -815,6 +823,47 @@ export class Broker {
     await this.metadata.save();
   }
 
+  // -------------------------------------------------------------------------------------------------
+  // Services: who produces and consumes which topic. Authorized as configure on the service.
+
+  listServices(): readonly ServiceRecord[] {
+    return this.services.list();
+  }
+
+  getService(name: string): ServiceRecord | undefined {
+    return this.services.get(name);
+  }
+
+  /**
+   * Creates or replaces a service. Throws INVALID_NAME / INVALID_ARGUMENT for a bad record, and
+   * PRECONDITION_FAILED when it names a topic the broker does not have (create the topic first).
+   */
+  async putService(principal: Principal, input: ServiceInput): Promise<ServicePutResult> {
+    this.assertOpen();
+    const checked = this.services.check(input);
+    this.authorize(principal, 'configure', { kind: 'service', name: checked.name });
+    const missing = [...new Set([...checked.produces, ...checked.consumes])].filter((topic) => !this.topics.has(topic));
+    if (missing.length > 0) {
+      const one = missing.length === 1;
+      throw new BrokerError(
+        'PRECONDITION_FAILED',
+        `service '${checked.name}' names ${one ? 'a topic that does not exist' : 'topics that do not exist'}: ${missing.join(', ')}; create ${one ? 'it' : 'them'} first`,
+        { service: checked.name, topics: missing },
+      );
+    }
+    const result = this.services.put(checked);
+    if (result.outcome !== 'unchanged') await this.metadata.save();
+    return result;
+  }
+
+  /** Throws SERVICE_NOT_FOUND. The service's queues stay: they hold messages. */
+  async deleteService(principal: Principal, name: string): Promise<void> {
+    this.assertOpen();
+    this.authorize(principal, 'configure', { kind: 'service', name });
+    this.services.delete(name);
+    await this.metadata.save();
+  }
+
   private async attachTopicStream(name: string, retention: TopicRetention): Promise<void> {
     this.streams.set(name, await this.openStream(name, retentionArguments(retention)));
     this.router.bind({ source: 'amq.topic', destination: name, destinationKind: 'stream', routingKey: name, arguments: {} });
@@ -827,7 +876,7 @@ export class Broker {
    * Routes and stores a message. Unroutable messages are dropped (the outcome says so, for `mandatory`).
    * Throws EXCHANGE_NOT_FOUND, and ACCESS_REFUSED for internal exchanges or a refused write.
    */
-  publish(principal: Principal, message: Message): PublishOutcome {
+  publish(principal: Principal, message: Message, extraRoutingKeys?: readonly string[]): PublishOutcome {
     this.assertOpen();
     const exchange = this.router.getExchange(message.exchange);
     if (message.exchange !== '' && !exchange) throw this.exchangeNotFound(message.exchange);
@@ -839,9 +888,27 @@ export class Broker {
       );
     }
     this.authorize(principal, 'write', { kind: 'exchange', name: message.exchange, routingKey: message.routingKey });
+    if (extraRoutingKeys !== undefined) {
+      for (const routingKey of extraRoutingKeys) this.authorize(principal, 'write', { kind: 'exchange', name: message.exchange, routingKey });
+    }
     this.metrics.count('courier_messages_published_total');
     this.publishedCount += 1;
-    return this.store(message, this.router.route(message.exchange, message.routingKey, message.headers, this.routeScratch));
+    const route = this.router.route(message.exchange, message.routingKey, message.headers, this.routeScratch);
+    if (extraRoutingKeys !== undefined && extraRoutingKeys.length > 0) this.routeAlso(message, extraRoutingKeys, route);
+    return this.store(message, route);
+  }
+
+  /**
+   * Sender-selected distribution (AMQP's CC / BCC headers): the message also goes where each extra
+   * routing key leads through the same exchange; every queue or stream gets it once.
+   */
+  private routeAlso(message: Message, routingKeys: readonly string[], into: RouteResult): void {
+    const extra = new RouteResult();
+    for (const routingKey of routingKeys) {
+      this.router.route(message.exchange, routingKey, message.headers, extra);
+      for (const name of extra.queues) if (!into.queues.includes(name)) into.queues.push(name);
+      for (const name of extra.streams) if (!into.streams.includes(name)) into.streams.push(name);
+    }
   }
 
   private store(message: Message, route: RouteResult, exclude?: (queue: string) => boolean): PublishOutcome {
@@ -934,6 +1001,29 @@ export class Broker {
     return this.retainedStore;
   }
 
+  /**
+   * A durable last-value-per-key store of its own (log `amq.kv.<name>`), for state an adapter must keep
+   * across restarts that is neither a queue nor a binding (MQTT: QoS 2 packet identifiers, delayed wills).
+   * Same semantics and group commit as `retained`; clients never match it.
+   */
+  keyedStore(name: string): RetainedStore {
+    this.assertOpen();
+    let store = this.keyedStores.get(name);
+    if (!store) {
+      store = new RetainedStore({
+        openLog: () =>
+          this.options.logStore.open(`${KEYED_STORE_LOG_PREFIX}${name}`, {
+            fsync: this.fsync,
+            ...(this.options.segmentBytes === undefined ? {} : { segmentBytes: this.options.segmentBytes }),
+          }),
+        clock: this.clock,
+        logger: this.logger,
+      });
+      this.keyedStores.set(name, store);
+    }
+    return store;
+  }
+
   // -------------------------------------------------------------------------------------------------
   // Lifecycle
 
@@ -961,6 +1051,7 @@ export class Broker {
     for (const stream of this.streams.values()) await stream.close();
     this.streams.clear();
     await this.retainedStore?.close();
+    for (const store of this.keyedStores.values()) await store.close();
     await this.options.logStore.close();
     await this.options.transientLogStore.close();
     await this.options.metadataStore.close();

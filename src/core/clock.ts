@@ -1,11 +1,23 @@
 import type { Clock, TimerHandle } from './ports.js';
 
-/** The wall clock. Timers are unref'd so they never keep a process alive on their own. */
+/** The longest delay Node's timers hold (about 24.8 days): a longer one would fire after 1 ms. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+/**
+ * The wall clock. Timers are unref'd so they never keep a process alive on their own; longer delays
+ * than a Node timer holds (x-expires, MQTT Session Expiry and Will Delay Intervals of weeks) are run as
+ * a chain of timers.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(delayMs: number, callback: () => void): TimerHandle {
-    const timer = setTimeout(callback, Math.max(0, delayMs));
-    timer.unref();
+    let timer: ReturnType<typeof setTimeout>;
+    const arm = (remaining: number): void => {
+      const step = Math.min(Math.max(0, remaining), MAX_TIMER_MS);
+      timer = setTimeout(() => (remaining > MAX_TIMER_MS ? arm(remaining - MAX_TIMER_MS) : callback()), step);
+      timer.unref();
+    };
+    arm(delayMs);
     return { cancel: () => clearTimeout(timer) };
   },
 };

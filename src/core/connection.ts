@@ -42,7 +42,8 @@ export class Connection {
   constructor(
     private readonly broker: Broker,
     readonly id: number,
-    readonly principal: Principal,
+    /** Replaced only when the client re-authenticates (AMQP connection.update-secret, same username). */
+    public principal: Principal,
     readonly info: ConnectionInfo,
   ) {
     this.connectedAt = broker.clock.now();
@@ -69,8 +70,9 @@ export class Connection {
     return this.channels.size;
   }
 
-  publish(message: Message): PublishOutcome {
-    const outcome = this.broker.publish(this.principal, message);
+  /** `extraRoutingKeys`: more keys to route the message with through its exchange (AMQP CC / BCC). */
+  publish(message: Message, extraRoutingKeys?: readonly string[]): PublishOutcome {
+    const outcome = this.broker.publish(this.principal, message, extraRoutingKeys);
     this.counters.published += 1;
     return outcome;
   }

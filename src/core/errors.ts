@@ -28,6 +28,7 @@ export const errorRegistry = {
   QUEUE_FULL: { number: 2009, summary: 'The queue is at its max length or max bytes and refuses publishes.' },
   CONNECTION_NOT_FOUND: { number: 2010, summary: 'No connection with this id.' },
   BINDING_NOT_FOUND: { number: 2011, summary: 'No binding with this source, destination, routing key and arguments.' },
+  SERVICE_NOT_FOUND: { number: 2012, summary: 'No service with this name.' },
   // 3xxx: security
   ACCESS_REFUSED: { number: 3000, summary: 'The principal lacks the permission for this operation.' },
   AUTHENTICATION_FAILED: { number: 3001, summary: 'The credentials were refused.' },

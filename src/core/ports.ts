@@ -43,6 +43,11 @@ export interface Log {
   /** Bytes the log occupies (records and their framing), for max-bytes retention and metrics. */
   readonly sizeBytes: number;
   /**
+   * Bytes the log keeps in process memory, bookkeeping included (an estimate): all of a memory log,
+   * only the not yet written batches of a file log. The core bounds transient queues by it.
+   */
+  readonly memoryBytes: number;
+  /**
    * Buffers one record and returns its offset at once. Records appended in one event-loop turn are
    * written together with one write and covered by one sync (group commit). The payload is copied, or
    * at least not retained beyond the write, so the caller may reuse it after the call returns.
@@ -110,6 +115,8 @@ export interface MetadataSnapshot {
   readonly streams: readonly StreamRecord[];
   readonly bindings: readonly BindingRecord[];
   readonly topics: readonly TopicRecord[];
+  /** Declared services (topology as code). Missing in files written before services existed: none. */
+  readonly services?: readonly ServiceRecord[];
   /** stream name -> consumer name -> next offset to read */
   readonly streamOffsets: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
@@ -159,6 +166,16 @@ export interface TopicRecord {
   readonly retention?: { readonly maxAgeMs?: number; readonly maxBytes?: number };
 }
 
+/** A service of the system and the topics it produces and consumes (documentation and topology; routes nothing). */
+export interface ServiceRecord {
+  readonly name: string;
+  readonly displayName?: string;
+  readonly description?: string;
+  /** Topic names, sorted, without duplicates. */
+  readonly produces: readonly string[];
+  readonly consumes: readonly string[];
+}
+
 export function emptySnapshot(): MetadataSnapshot {
   return { version: 1, exchanges: [], queues: [], streams: [], bindings: [], topics: [], streamOffsets: {} };
 }
@@ -185,7 +202,7 @@ export interface Principal {
 export type Permission = 'configure' | 'write' | 'read';
 
 export interface ResourceRef {
-  readonly kind: 'exchange' | 'queue' | 'stream' | 'topic';
+  readonly kind: 'exchange' | 'queue' | 'stream' | 'topic' | 'service';
   readonly name: string;
   /** For write to a topic exchange and read (bind) checks: the routing key involved. */
   readonly routingKey?: string;

@@ -10,6 +10,7 @@ import { deleteQueue, getQueue, listQueues, peekQueue, purgeQueue, putQueue } fr
 import { redrive } from './redrive.js';
 import type { ManagementContext, ManagementRequest, ManagementRoute, ManagementRouteContext } from './route-types.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, ManagementSampler } from './sampler.js';
+import { deleteService, getService, listServices, putService } from './services.js';
 import { createTopic, deleteTopic, getTopic, listTopics, updateTopic } from './topics.js';
 
 export interface ManagementApiOptions {
@@ -41,7 +42,7 @@ interface Attached {
 }
 
 /**
- * The REST management API (docs/management.md): overview, topics, exchanges, queues, bindings, streams,
+ * The REST management API (docs/management.md): overview, topics, services, exchanges, queues, bindings, streams,
  * connections and consumers, with create / delete / purge / peek / redrive / close actions. Same HTTP Basic
  * authentication and RFC 9457 problem details as the HTTP messaging API.
  */
@@ -88,6 +89,10 @@ export function createManagementApi(options: ManagementApiOptions = {}): Managem
     guarded('GET', '/api/topics/:name', (api) => getTopic(api, param(api, 'name'))),
     guarded('PATCH', '/api/topics/:name', (api) => updateTopic(api, param(api, 'name'))),
     guarded('DELETE', '/api/topics/:name', (api) => deleteTopic(api, param(api, 'name'))),
+    guarded('GET', '/api/services', listServices),
+    guarded('GET', '/api/services/:name', (api) => getService(api, param(api, 'name'))),
+    guarded('PUT', '/api/services/:name', (api) => putService(api, param(api, 'name'))),
+    guarded('DELETE', '/api/services/:name', (api) => deleteService(api, param(api, 'name'))),
     guarded('GET', '/api/exchanges', listExchanges),
     guarded('GET', '/api/exchanges/:name', (api) => getExchange(api, param(api, 'name'))),
     guarded('PUT', '/api/exchanges/:name', (api) => putExchange(api, param(api, 'name'))),

@@ -65,6 +65,26 @@ const schemas: Record<string, unknown> = {
     additionalProperties: false,
     properties: { displayName: { type: 'string' }, description: { type: 'string' }, retention: { oneOf: [retention, { type: 'null' }] } },
   },
+  Service: {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      displayName: { type: 'string', description: 'defaults to the name' },
+      description: { type: 'string' },
+      produces: { type: 'array', items: { type: 'string' }, description: 'topic names, sorted' },
+      consumes: { type: 'array', items: { type: 'string' }, description: 'topic names, sorted; each has a queue {service}.{topic} when made by topology as code' },
+    },
+  },
+  ServicePut: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      displayName: { type: 'string', maxLength: 200 },
+      description: { type: 'string', maxLength: 2000 },
+      produces: { type: 'array', items: { type: 'string' }, maxItems: 1000, default: [] },
+      consumes: { type: 'array', items: { type: 'string' }, maxItems: 1000, default: [] },
+    },
+  },
   Exchange: {
     type: 'object',
     properties: { name: { type: 'string' }, type: { enum: ['direct', 'fanout', 'topic', 'headers'] }, durable: { type: 'boolean' }, autoDelete: { type: 'boolean' }, internal: { type: 'boolean' }, arguments: args },
@@ -146,6 +166,16 @@ export const managementPaths: Record<string, Record<string, unknown>> = {
     get: op('Get a topic', { '200': json(ref('Topic')) }, { parameters: [name('Topic')] }),
     patch: op('Change display name, description or retention', { '200': json(ref('Topic')) }, { parameters: [name('Topic')], requestBody: body(ref('TopicPatch')) }),
     delete: op('Delete a topic', { '204': noContent('Deleted') }, { parameters: [name('Topic')] }),
+  },
+  '/api/services': { get: op('List services and the topics they produce and consume', { '200': list('Service') }) },
+  '/api/services/{name}': {
+    get: op('Get a service', { '200': json(ref('Service')) }, { parameters: [name('Service')] }),
+    put: op(
+      'Create or replace a service; every topic it names must exist (409 otherwise)',
+      { '201': json(ref('Service'), 'Created'), '200': json(ref('Service'), 'Replaced'), '204': noContent('An equal service exists') },
+      { parameters: [name('Service')], requestBody: body(ref('ServicePut'), false) },
+    ),
+    delete: op('Delete a service (its queues stay)', { '204': noContent('Deleted') }, { parameters: [name('Service')] }),
   },
   '/api/exchanges': { get: op('List exchanges', { '200': list('Exchange') }) },
   '/api/exchanges/{name}': {

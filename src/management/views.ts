@@ -1,6 +1,6 @@
 import type { Connection } from '../core/connection.js';
 import type { HeaderTable } from '../core/message/message.js';
-import type { BindingRecord, ExchangeRecord, TopicRecord } from '../core/ports.js';
+import type { BindingRecord, ExchangeRecord, ServiceRecord, TopicRecord } from '../core/ports.js';
 import type { Queue } from '../core/queue/queue.js';
 import type { Stream } from '../core/stream/stream.js';
 import { jsonHeaderValue } from '../transport/http/message-json.js';
@@ -25,6 +25,17 @@ export function topicView(topic: TopicRecord): Record<string, unknown> {
     ...(topic.retention === undefined ? {} : { retention: topic.retention }),
     createdAt: iso(topic.createdAt),
     updatedAt: iso(topic.updatedAt),
+  };
+}
+
+/** Display name and description are always present in the view (defaults: the name, empty). */
+export function serviceView(service: ServiceRecord): Record<string, unknown> {
+  return {
+    name: service.name,
+    displayName: service.displayName ?? service.name,
+    description: service.description ?? '',
+    produces: service.produces,
+    consumes: service.consumes,
   };
 }
 

@@ -124,6 +124,13 @@ const rows: readonly MetricDescription[] = [
     source: 'reported',
   },
   {
+    name: 'courier_storage_fsync_seconds',
+    type: 'histogram',
+    help: 'Time each fdatasync of a log segment took (group commit: one covers many confirms), in seconds.',
+    labels: [],
+    source: 'reported',
+  },
+  {
     name: 'courier_resource_alarm',
     type: 'gauge',
     help: 'Whether a resource alarm is on (1) and publishers are blocked: memory (transient queues over memory-high-watermark) or disk (free space under disk-free-limit).',
@@ -227,6 +234,13 @@ const rows: readonly MetricDescription[] = [
     name: 'nodejs_heap_used_bytes',
     type: 'gauge',
     help: 'V8 heap in use, in bytes.',
+    labels: [],
+    source: 'process',
+  },
+  {
+    name: 'nodejs_external_memory_bytes',
+    type: 'gauge',
+    help: 'Memory outside the V8 heap held by JavaScript objects (Buffers and other ArrayBuffers, where message bodies live), in bytes.',
     labels: [],
     source: 'process',
   },

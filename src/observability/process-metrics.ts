@@ -29,6 +29,7 @@ export class ProcessMetrics {
     writeFamily(writer, 'process_resident_memory_bytes', [['', memory.rss]]);
     writeFamily(writer, 'process_start_time_seconds', [['', Math.round(performance.timeOrigin) / 1000]]);
     writeFamily(writer, 'nodejs_heap_used_bytes', [['', memory.heapUsed]]);
+    writeFamily(writer, 'nodejs_external_memory_bytes', [['', memory.external]]);
     if (this.closed) return;
     const delay = this.loopDelay;
     // Each sample is the whole interval between two ticks of the monitor's timer: the delay is what

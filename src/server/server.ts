@@ -8,9 +8,10 @@ import type { Clock, CorruptionReport, Logger, Metrics } from '../core/ports.js'
 import { applyStartupTopology, loadTopologyFile } from '../management/topology/index.js';
 import { MetricsRegistry } from '../observability/metrics-registry.js';
 import { createManagementApi } from '../management/index.js';
+import { consoleRoutes } from '../management/console/index.js';
 import { createHttpApi, openApiDocument } from '../protocols/http/index.js';
 import { AllowAllAuthorizer, DefaultAuthenticator } from '../security/index.js';
-import { acquireDataDirLock, FileLogStore, FileMetadataStore, MemoryLogStore } from '../storage/index.js';
+import { acquireDataDirLock, FileLogStore, FileMetadataStore, SpillingLogStore } from '../storage/index.js';
 import type { ListenAddress } from '../transport/bind.js';
 import { HttpListener } from '../transport/http-listener.js';
 import { CleanupStack } from './cleanup-stack.js';
@@ -62,6 +63,11 @@ export interface ServerHandle {
 
 export const logsDirectoryName = 'logs';
 export const metadataFileName = 'metadata.json';
+export const transientDirectoryName = 'transient';
+/** A transient queue holding more than this in memory moves its messages to disk (DESIGN §4, docs/architecture.md). */
+const TRANSIENT_SPILL_BYTES = 4 * 1024 * 1024;
+/** Smaller segments than durable logs' default: a drained backlog gives its disk space back sooner. */
+const TRANSIENT_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 function childLogger(logger: Logger, component: string): Logger {
   const withChild = logger as Logger & { child?: (bindings: Record<string, unknown>) => Logger };
@@ -114,7 +120,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
     // HTTP comes up before recovery so that /readyz can say "starting" while a long backlog is recovered.
     if (config.httpPort !== null) {
-      const routes = [...healthRoutes(() => state), ...(exposed ? metricsRoutes(exposed) : []), ...management.routes, ...httpApi.routes];
+      const routes = [...healthRoutes(() => state), ...(exposed ? metricsRoutes(exposed) : []), ...management.routes, ...httpApi.routes, ...consoleRoutes()];
       const router = new HttpRouter(routes, childLogger(logger, 'http'));
       const http = await HttpListener.open({
         host: config.bind,
@@ -137,8 +143,16 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         storageLog.warn({ ...report }, `log damage found: ${report.action} ${report.bytes} bytes`);
         metrics.count('courier_storage_corruptions_total', 1, { action: report.action });
       },
+      onSync: (seconds) => metrics.observe('courier_storage_fsync_seconds', seconds),
     });
-    const transientLogStore = new MemoryLogStore();
+    // Transient queues: in memory while small, on disk (never synced, emptied at start) once backlogged.
+    const transientLogStore = await SpillingLogStore.create({
+      directory: join(config.dataDir, transientDirectoryName),
+      spillBytes: TRANSIENT_SPILL_BYTES,
+      segmentBytes: Math.min(config.segmentBytes, TRANSIENT_SEGMENT_BYTES),
+      onCorruption: (report: CorruptionReport) => storageLog.warn({ ...report }, `transient log damage found: ${report.action} ${report.bytes} bytes`),
+      onSpillFailure: (name, error) => storageLog.warn({ err: error, log: name }, 'transient queue could not move to disk: it stays in memory'),
+    });
     const metadataStore = new FileMetadataStore({ path: join(config.dataDir, metadataFileName) });
     cleanup.push('close stores', async () => {
       await logStore.close();

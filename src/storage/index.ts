@@ -7,3 +7,5 @@ export { acquireDataDirLock, LOCK_FILE } from './file/data-dir-lock.js';
 export type { DataDirLock } from './file/data-dir-lock.js';
 export { MemoryLogStore } from './memory/memory-log-store.js';
 export { MemoryMetadataStore } from './memory/memory-metadata-store.js';
+export { SpillingLogStore } from './spilling/spilling-log-store.js';
+export type { SpillingLogStoreOptions } from './spilling/spilling-log-store.js';

@@ -13,7 +13,9 @@ import {
   type AmqpFrame,
   type AmqpMethod,
   type BasicProperties,
+  type FieldTable,
 } from '../../src/protocols/amqp/codec/index.js';
+import type { Clock } from '../../src/core/ports.js';
 import { createAmqpAdapterFactory, type AmqpAdapterOptions } from '../../src/protocols/amqp/index.js';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
 import type { ServerConfig } from '../../src/server/settings.js';
@@ -29,14 +31,22 @@ export interface AmqpTestServer {
   close(): Promise<void>;
 }
 
-function amqpServerConfig(dataDir: string): ServerConfig {
-  return testServerConfig(dataDir, { amqpPort: 0 });
+export interface AmqpServerOverrides {
+  /** Server settings over the test defaults (e.g. `diskFreeLimit` to start with the disk alarm on). */
+  readonly config?: Partial<ServerConfig>;
+  /** The broker's clock (a ManualClock for time-dependent behaviour such as stream timestamps). */
+  readonly clock?: Clock;
 }
 
-export async function startAmqpServer(options: AmqpAdapterOptions = {}): Promise<AmqpTestServer> {
+export async function startAmqpServer(options: AmqpAdapterOptions = {}, overrides: AmqpServerOverrides = {}): Promise<AmqpTestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'courier-amqp-'));
   const adapters = [createAmqpAdapterFactory({ closeTimeoutMs: 500, ...options })];
-  const start = (): Promise<ServerHandle> => startServer(amqpServerConfig(dataDir), { protocolAdapters: adapters, version: 'test' });
+  const start = (): Promise<ServerHandle> =>
+    startServer(testServerConfig(dataDir, { amqpPort: 0, ...overrides.config }), {
+      protocolAdapters: adapters,
+      version: 'test',
+      ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
+    });
   const portOf = (handle: ServerHandle): number => {
     const address = handle.addresses.amqp;
     assert.ok(address, 'the AMQP listener is up');
@@ -135,12 +145,12 @@ export class RawClient {
   }
 
   /** Header, start-ok (PLAIN guest), tune-ok with `heartbeat`, open; returns the server's tune. */
-  async handshake(heartbeat = 0): Promise<AmqpMethod> {
+  async handshake(heartbeat = 0, clientProperties: FieldTable = {}): Promise<AmqpMethod> {
     this.writeRaw(PROTOCOL_HEADER);
     await this.method('connection.start');
     this.send({
       name: 'connection.start-ok',
-      clientProperties: {},
+      clientProperties,
       mechanism: 'PLAIN',
       response: new TextEncoder().encode('\u0000guest\u0000guest'),
       locale: 'en_US',

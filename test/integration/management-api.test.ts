@@ -79,6 +79,50 @@ describe('management API', () => {
     await expectProblem(await fixture.send('PATCH', '/api/topics/nope', { description: 'x' }), 404, 'TOPIC_NOT_FOUND');
   });
 
+  test('services: 201 created, 204 unchanged, 200 replaced, get, list, delete, 404', async () => {
+    await fixture.send('POST', '/api/topics', { name: 'svc.orders' });
+    await fixture.send('POST', '/api/topics', { name: 'svc.payments' });
+    const created = await fixture.send('PUT', '/api/services/billing', { consumes: ['svc.orders'], produces: ['svc.payments'], displayName: 'Billing' });
+    assert.equal(created.status, 201, await created.clone().text());
+    assert.equal(created.headers.get('location'), '/api/services/billing');
+    assert.deepEqual(await created.json(), { name: 'billing', displayName: 'Billing', description: '', produces: ['svc.payments'], consumes: ['svc.orders'] });
+    const same = await fixture.send('PUT', '/api/services/billing', { produces: ['svc.payments'], consumes: ['svc.orders', 'svc.orders'], displayName: 'Billing' });
+    assert.equal(same.status, 204);
+    const replaced = await fixture.send('PUT', '/api/services/billing', { consumes: ['svc.orders', 'svc.payments'], description: 'Charges customers' });
+    assert.equal(replaced.status, 200);
+    assert.deepEqual(await replaced.json(), { name: 'billing', displayName: 'billing', description: 'Charges customers', produces: [], consumes: ['svc.orders', 'svc.payments'] });
+    assert.equal((await fixture.send('PUT', '/api/services/checkout', { produces: ['svc.orders'] })).status, 201);
+    const listed = await fixture.get<Json[]>('/api/services');
+    assert.deepEqual(
+      listed.map((service) => service['name']),
+      ['billing', 'checkout'],
+    );
+    assert.deepEqual((await fixture.get<Json>('/api/services/checkout'))['produces'], ['svc.orders']);
+    assert.equal((await fixture.send('DELETE', '/api/services/checkout')).status, 204);
+    await expectProblem(await fixture.api('/api/services/checkout'), 404, 'SERVICE_NOT_FOUND');
+    await expectProblem(await fixture.send('DELETE', '/api/services/checkout'), 404, 'SERVICE_NOT_FOUND');
+    assert.equal((await fixture.send('DELETE', '/api/services/billing')).status, 204);
+    assert.deepEqual(await fixture.get<Json[]>('/api/services'), []);
+  });
+
+  test('services: bad bodies are 400, unknown topics 409, and nothing changes', async () => {
+    await fixture.send('POST', '/api/topics', { name: 'svc.known' });
+    assert.equal((await fixture.send('PUT', '/api/services/keeper', { consumes: ['svc.known'] })).status, 201);
+    const unknownTopic = await expectProblem(await fixture.send('PUT', '/api/services/keeper', { consumes: ['svc.known', 'svc.missing'] }), 409, 'PRECONDITION_FAILED');
+    assert.match(String(unknownTopic['detail']), /svc\.missing; create it first/);
+    await expectProblem(await fixture.send('PUT', '/api/services/keeper', { consumes: 'svc.known' }), 400, 'INVALID_ARGUMENT');
+    await expectProblem(await fixture.send('PUT', '/api/services/keeper', { consumes: ['svc.*'] }), 400, 'INVALID_ARGUMENT');
+    await expectProblem(await fixture.send('PUT', '/api/services/keeper', { topics: [] }), 400, 'INVALID_ARGUMENT');
+    await expectProblem(await fixture.send('PUT', '/api/services/keeper', { displayName: '' }), 400, 'INVALID_ARGUMENT');
+    await expectProblem(await fixture.send('PUT', '/api/services/has.dot', {}), 400, 'INVALID_NAME');
+    const notJson = await fixture.api('/api/services/keeper', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '[1' });
+    await expectProblem(notJson, 400);
+    assert.deepEqual((await fixture.get<Json>('/api/services/keeper'))['consumes'], ['svc.known']);
+    const document = await fixture.get<{ paths: Json; components: { schemas: Json } }>('/api/openapi.json');
+    assert.ok(document.paths['/api/services'] && document.paths['/api/services/{name}'] && document.components.schemas['Service']);
+    assert.equal((await fixture.send('DELETE', '/api/services/keeper')).status, 204);
+  });
+
   test('topics: bad bodies are 400 and change nothing', async () => {
     await expectProblem(await fixture.api('/api/topics', { method: 'POST', body: '{not json' }), 400, 'INVALID_ARGUMENT');
     await expectProblem(await fixture.send('POST', '/api/topics', ['name']), 400, 'INVALID_ARGUMENT');

@@ -24,8 +24,11 @@ export interface MqttTestServer {
   /** The HTTP listener's port (MQTT over WebSocket at /mqtt) when started with `webSocket: true`, else 0. */
   readonly httpPort: number;
   readonly dataDir: string;
-  /** Stops the server (clean shutdown) and starts a new one on the same data directory and port. */
-  restart(): Promise<void>;
+  /**
+   * Stops the server (clean shutdown) and starts a new one on the same data directory and port;
+   * `whileStopped` runs in between (e.g. to move a ManualClock while the broker is down).
+   */
+  restart(whileStopped?: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,8 +60,9 @@ export async function startMqttServer(options: MqttTestServerOptions = {}): Prom
     port,
     httpPort,
     dataDir,
-    async restart() {
+    async restart(whileStopped) {
       await server.close();
+      whileStopped?.();
       server = await start(port, options.webSocket ? httpPort : null);
     },
     async close() {

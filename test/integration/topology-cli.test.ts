@@ -24,7 +24,7 @@ const topology = [
   'bindings:',
   '  - { source: jobs, destination: jobs.pdf, routingKey: pdf }',
   'services:',
-  '  - { name: checkout, produces: [orders.created] }',
+  '  - { name: checkout, displayName: Checkout, description: The web shop., produces: [orders.created] }',
   '  - { name: billing, consumes: [orders.created] }',
   '  - { name: shipping, consumes: [orders.created, audit.events] }',
   '',
@@ -62,14 +62,28 @@ describe('courier plan / apply (CLI against a running broker)', () => {
     assert.match(result.stdout, /\+ queue {4}billing\.orders\.created \(durable\)/);
     assert.match(result.stdout, /\+ binding {2}amq\.topic -> shipping\.audit\.events \(key "audit\.events"\)/);
     assert.match(result.stdout, /\+ topic {4}orders\.created "Order created"/);
-    assert.match(result.stdout, /^Plan: 11 to create, 0 to update, 0 conflicts, 0 not in the file, 0 unchanged\.$/m);
+    assert.match(result.stdout, /\+ service {2}checkout "Checkout" \(produces orders\.created\)/);
+    assert.match(result.stdout, /\+ service {2}shipping \(consumes audit\.events, orders\.created\)/);
+    const lastService = lines.findLastIndex((line) => line.includes('+ service'));
+    assert.ok(lastService === lines.findLastIndex((line) => line.startsWith('  ')), 'services come last, after the topics they name');
+    assert.match(result.stdout, /^Plan: 14 to create, 0 to update, 0 conflicts, 0 not in the file, 0 unchanged\.$/m);
     const listed = expectExit(await broker.cli(['queues', 'list', '--json']), 0);
     assert.deepEqual(JSON.parse(listed.stdout), [], 'plan changed nothing');
+    assert.deepEqual(JSON.parse(expectExit(await broker.cli(['services', 'list', '--json']), 0).stdout), []);
   });
 
   it('apply creates everything; a second apply is a no-op', async () => {
     const first = expectExit(await broker.cli(['apply', '-f', file]), 0);
-    assert.match(first.stdout, /^Applied 11 changes from courier\.yaml/m);
+    assert.match(first.stdout, /^Applied 14 changes from courier\.yaml/m);
+    const services = JSON.parse(expectExit(await broker.cli(['services', 'list', '--json']), 0).stdout) as Record<string, unknown>[];
+    assert.deepEqual(services, [
+      { name: 'billing', displayName: 'billing', description: '', produces: [], consumes: ['orders.created'] },
+      { name: 'checkout', displayName: 'Checkout', description: 'The web shop.', produces: ['orders.created'], consumes: [] },
+      { name: 'shipping', displayName: 'shipping', description: '', produces: [], consumes: ['audit.events', 'orders.created'] },
+    ]);
+    const table = expectExit(await broker.cli(['services', 'list']), 0).stdout;
+    assert.match(table, /^NAME +DISPLAY NAME +PRODUCES +CONSUMES +DESCRIPTION/);
+    assert.match(table, /\ncheckout +Checkout +orders\.created +The web shop\./);
 
     const second = expectExit(await broker.cli(['apply', '-f', file]), 0);
     assert.match(second.stdout, /^No changes: the broker already has everything the file declares\.$/m);
@@ -78,7 +92,7 @@ describe('courier plan / apply (CLI against a running broker)', () => {
     const plan = JSON.parse(expectExit(await broker.cli(['plan', '-f', file, '--json']), 0).stdout) as PlanJson;
     assert.deepEqual(plan.actions, []);
     assert.deepEqual(plan.drift, [], 'the topic history stream is not drift');
-    assert.equal(plan.unchanged, 11);
+    assert.equal(plan.unchanged, 14);
 
     const queues = JSON.parse(expectExit(await broker.cli(['queues', 'list', '--json']), 0).stdout) as { name: string; durable: boolean }[];
     assert.deepEqual(
@@ -102,23 +116,39 @@ describe('courier plan / apply (CLI against a running broker)', () => {
     } finally {
       await connection.close();
     }
+    // A service declared over the REST API, not in the file.
+    const put = await fetch(`${broker.url}/api/services/mailer`, {
+      method: 'PUT',
+      headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ consumes: ['orders.created'] }),
+    });
+    assert.equal(put.status, 201);
     const plan = expectExit(await broker.cli(['plan', '-f', file]), 0);
-    assert.match(plan.stdout, /On the broker but not in the file \(left alone\):\n {2}\? queue {4}scratch \(with 1 binding\)/);
-    assert.match(plan.stdout, /^Plan: 0 to create, 0 to update, 0 conflicts, 1 not in the file, 11 unchanged\.$/m);
+    assert.match(plan.stdout, /On the broker but not in the file \(left alone\):\n/);
+    assert.match(plan.stdout, /\n {2}\? queue {4}scratch \(with 1 binding\)\n/);
+    assert.match(plan.stdout, /\n {2}\? service {2}mailer\n/);
+    assert.match(plan.stdout, /^Plan: 0 to create, 0 to update, 0 conflicts, 2 not in the file, 14 unchanged\.$/m);
     expectExit(await broker.cli(['apply', '-f', file]), 0);
     const queues = JSON.parse(expectExit(await broker.cli(['queues', 'list', '--json']), 0).stdout) as { name: string }[];
     assert.ok(queues.some((queue) => queue.name === 'scratch'), 'apply deleted nothing');
+    assert.equal(expectExit(await broker.cli(['services', 'delete', 'mailer']), 0).stdout, 'Deleted service mailer.\n');
+    const missing = expectExit(await broker.cli(['services', 'delete', 'mailer']), 1);
+    assert.match(missing.stderr, /no service named 'mailer' \(HTTP 404 Not Found, SERVICE_NOT_FOUND\)/);
   });
 
   it('a queue with other arguments is a conflict: plan says so, apply changes nothing and exits 1', async () => {
     const conflicting = join(harness.directory, 'conflict.yaml');
     await writeFile(
       conflicting,
-      topology.replace('x-max-length: 100', 'x-max-length: 500').replace("displayName: Order created", 'displayName: Orders created'),
+      topology
+        .replace('x-max-length: 100', 'x-max-length: 500')
+        .replace('displayName: Order created', 'displayName: Orders created')
+        .replace('description: The web shop.', 'description: The shop.'),
     );
     const plan = expectExit(await broker.cli(['plan', '-f', conflicting]), 1);
     assert.match(plan.stdout, /! queue {4}jobs\.pdf: arguments\.x-max-length 100 -> 500/);
     assert.match(plan.stdout, /~ topic {4}orders\.created: displayName "Order created" -> "Orders created"/);
+    assert.match(plan.stdout, /~ service {2}checkout: description "The web shop\." -> "The shop\."/);
 
     const apply = expectExit(await broker.cli(['apply', '-f', conflicting]), 1);
     assert.match(apply.stderr, /^courier: 1 conflict with the broker; nothing was changed$/m);

@@ -47,7 +47,7 @@ describe('courier serve --topology', () => {
       const logs = logLines(broker.child.lines);
       const applied = logs.find((line) => line.msg === 'topology applied');
       assert.ok(applied, 'the topology is logged as applied');
-      assert.equal(applied.applied, 6);
+      assert.equal(applied.applied, 9, 'six entities and three service records');
       const appliedAt = logs.indexOf(applied);
       assert.ok(appliedAt < logs.findIndex((line) => line.msg === 'courier started'), 'applied before the listeners started');
 
@@ -84,6 +84,15 @@ describe('courier serve --topology', () => {
           ['orders.shipped', 'orders.shipped'],
         ],
       );
+      const services = JSON.parse(expectExit(await broker.cli(['services', 'list', '--json']), 0).stdout) as { name: string; produces: string[]; consumes: string[] }[];
+      assert.deepEqual(
+        services.map((service) => [service.name, service.produces, service.consumes]),
+        [
+          ['billing', [], ['orders.created']],
+          ['checkout', ['orders.created'], []],
+          ['shipping', ['orders.shipped'], ['orders.created']],
+        ],
+      );
     } finally {
       await broker.stop();
     }
@@ -117,7 +126,7 @@ describe('courier serve --topology', () => {
     await again.waitUntil(() => again.lines.some((line) => line.includes('"msg":"courier started"')), 'the restart');
     const applied = logLines(again.lines).find((line) => line.msg === 'topology applied');
     assert.equal(applied?.applied, 0);
-    assert.equal(applied?.unchanged, 6);
+    assert.equal(applied?.unchanged, 9, 'the service records survived the restart too');
     again.kill('SIGTERM');
     assert.equal((await again.waitForExit()).code, 0);
 

@@ -188,9 +188,9 @@ export class Queue {
     return this.log.sizeBytes;
   }
 
-  /** Records in the log (messages and their settle records), for estimating what a memory log holds. */
-  get storedRecords(): number {
-    return this.log.endOffset - this.log.startOffset;
+  /** What the queue's log keeps in process memory (all of it for a transient queue not spilled to disk). */
+  get memoryBytes(): number {
+    return this.log.memoryBytes;
   }
 
   listConsumers(): readonly QueueConsumer[] {

@@ -19,6 +19,11 @@ import { KeyTrie } from './key-trie.js';
 
 /** The log the broker opens for the store: `amq.` names cannot be declared by clients, so it never collides. */
 export const RETAINED_LOG_NAME = 'amq.retained';
+/**
+ * Logs of named keyed stores (`Broker.keyedStore`): an adapter's small durable state (MQTT: QoS 2 packet
+ * identifiers and delayed wills), kept apart from the retained messages that clients can match.
+ */
+export const KEYED_STORE_LOG_PREFIX = 'amq.kv.';
 
 const KIND_SET = 1;
 const KIND_CLEAR = 2;

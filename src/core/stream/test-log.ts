@@ -47,6 +47,10 @@ export class ArrayLog implements Log {
     return this.next;
   }
 
+  get memoryBytes(): number {
+    return this.sizeBytes;
+  }
+
   get sizeBytes(): number {
     let total = 0;
     for (const segment of this.segments) total += segment.bytes;

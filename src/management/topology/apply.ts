@@ -65,6 +65,9 @@ function runAction(action: PlanAction, target: TopologyTarget): Promise<void> {
       return target.updateTopic(action.topic);
     case 'create-binding':
       return target.bind(action.binding);
+    case 'create-service':
+    case 'update-service':
+      return target.putService(action.service);
   }
 }
 
@@ -80,6 +83,10 @@ export function describeAction(action: PlanAction): string {
       return `update topic '${action.topic.name}'`;
     case 'create-binding':
       return `create binding ${action.binding.source} -> ${action.binding.destination}`;
+    case 'create-service':
+      return `create service '${action.service.name}'`;
+    case 'update-service':
+      return `update service '${action.service.name}'`;
   }
 }
 

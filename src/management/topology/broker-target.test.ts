@@ -29,7 +29,7 @@ const file = [
   '  - { source: jobs, destination: jobs.high, routingKey: high }',
   'services:',
   '  - { name: billing, consumes: [orders.created] }',
-  '  - { name: shipping, consumes: [orders.created] }',
+  '  - { name: shipping, produces: [audit.events], consumes: [orders.created] }',
   '',
 ].join('\n');
 
@@ -43,7 +43,11 @@ describe('topology on the in-process broker', () => {
       const target = new BrokerTopologyTarget(broker);
 
       const first = await applyTopology(desired, target);
-      assert.equal(first.applied.length, 9);
+      assert.equal(first.applied.length, 11, 'nine entities and two service records');
+      assert.deepEqual(broker.listServices(), [
+        { name: 'billing', produces: [], consumes: ['orders.created'] },
+        { name: 'shipping', produces: ['audit.events'], consumes: ['orders.created'] },
+      ]);
       assert.equal(broker.topics.get('orders.created')?.displayName, 'Order created');
       assert.ok(broker.getStream('audit.events'), 'a topic with retention keeps history in a stream');
       assert.deepEqual(broker.getQueue('jobs.high')?.record.arguments, { 'x-max-length': 100, 'x-overflow': 'reject-publish' });
@@ -57,6 +61,22 @@ describe('topology on the in-process broker', () => {
       assert.equal(outcome.routed, 2);
       assert.equal(broker.getQueue('billing.orders.created')?.messageCount, 1);
       assert.equal(broker.getQueue('shipping.orders.created')?.messageCount, 1);
+
+      // A service on the broker that the file does not declare is drift; a changed one is an update.
+      await broker.putService(TOPOLOGY_PRINCIPAL, { name: 'mailer', consumes: ['orders.created'] });
+      await broker.putService(TOPOLOGY_PRINCIPAL, { name: 'billing', description: 'Charges customers', consumes: ['orders.created'] });
+      const third = await planTopology(desired, target);
+      assert.deepEqual(third.drift, [{ entity: 'service', name: 'mailer' }]);
+      assert.deepEqual(third.actions, [
+        {
+          kind: 'update-service',
+          service: { name: 'billing', produces: [], consumes: ['orders.created'] },
+          changes: [{ field: 'description', current: 'Charges customers', desired: '' }],
+        },
+      ]);
+      await applyTopology(desired, target);
+      assert.equal(broker.getService('billing')?.description, undefined);
+      assert.ok(broker.getService('mailer'), 'apply leaves drift alone');
     } finally {
       await broker.close();
     }

@@ -1,6 +1,6 @@
 import type { Broker } from '../../core/broker.js';
 import type { Principal } from '../../core/ports.js';
-import type { CurrentState, TopicSpec } from './topology-model.js';
+import type { CurrentState, ServiceSpec, TopicSpec } from './topology-model.js';
 import type { TopologyTarget } from './topology-target.js';
 
 /** Who applies a topology at start: the operator who started the broker, not a client. */
@@ -44,6 +44,7 @@ export class BrokerTopologyTarget implements TopologyTarget {
         ...binding,
         destinationKind: binding.destinationKind === 'exchange' ? 'exchange' : 'queue',
       })),
+      services: this.broker.listServices(),
     });
   }
 
@@ -69,5 +70,9 @@ export class BrokerTopologyTarget implements TopologyTarget {
 
   bind(binding: Parameters<TopologyTarget['bind']>[0]): Promise<void> {
     return this.broker.bind(this.principal, undefined, binding);
+  }
+
+  async putService(service: ServiceSpec): Promise<void> {
+    await this.broker.putService(this.principal, service);
   }
 }

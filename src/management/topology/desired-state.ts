@@ -12,6 +12,8 @@ import {
  * queue `{service}.{topic}` bound to `amq.topic` with the topic's name as key: every consuming service
  * receives every event, and the replicas of one service share the work on its queue. A queue of that name
  * declared under `queues` replaces the default definition (to give it a TTL or a dead-letter exchange).
+ * The services themselves are broker records too (who produces and consumes what), with sorted topic lists
+ * as the broker keeps them.
  */
 export function desiredState(document: TopologyDocument): DesiredState {
   const queues = new Map<string, QueueSpec>(document.queues.map((queue) => [queue.name, queue]));
@@ -23,7 +25,13 @@ export function desiredState(document: TopologyDocument): DesiredState {
       bindings.push({ source: TOPIC_EXCHANGE, destination: name, destinationKind: 'queue', routingKey: topic, arguments: {} });
     }
   }
-  return { topics: document.topics, exchanges: document.exchanges, queues: [...queues.values()], bindings: dedupeBindings(bindings) };
+  return {
+    topics: document.topics,
+    exchanges: document.exchanges,
+    queues: [...queues.values()],
+    bindings: dedupeBindings(bindings),
+    services: document.services.map((service) => ({ ...service, produces: [...service.produces].sort(), consumes: [...service.consumes].sort() })),
+  };
 }
 
 function dedupeBindings(bindings: readonly BindingSpec[]): BindingSpec[] {

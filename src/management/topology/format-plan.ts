@@ -7,6 +7,8 @@ const KIND_WIDTH = 9;
 function value(raw: unknown): string {
   if (raw === undefined || raw === null) return 'none';
   if (typeof raw === 'string') return JSON.stringify(raw);
+  // A service's topic list.
+  if (Array.isArray(raw)) return raw.length === 0 ? '[]' : `[${raw.join(', ')}]`;
   if (typeof raw === 'object' && ('maxAgeMs' in raw || 'maxBytes' in raw || Object.keys(raw).length === 0)) {
     return retention(raw);
   }
@@ -60,6 +62,17 @@ export function formatAction(action: PlanAction): string {
     }
     case 'update-topic':
       return line('~', 'topic', `${action.topic.name}: ${changes(action.changes)}`);
+    case 'create-service': {
+      const { service } = action;
+      const roles = [
+        service.produces.length > 0 ? `produces ${service.produces.join(', ')}` : '',
+        service.consumes.length > 0 ? `consumes ${service.consumes.join(', ')}` : '',
+      ].filter((part) => part !== '');
+      const title = service.displayName === undefined ? '' : ` ${JSON.stringify(service.displayName)}`;
+      return line('+', 'service', `${service.name}${title} (${roles.length > 0 ? roles.join('; ') : 'no topics'})`);
+    }
+    case 'update-service':
+      return line('~', 'service', `${action.service.name}: ${changes(action.changes)}`);
     case 'create-binding': {
       const { binding } = action;
       const target = binding.destinationKind === 'exchange' ? `exchange ${binding.destination}` : binding.destination;
@@ -88,7 +101,7 @@ function count(n: number, word: string): string {
 }
 
 export function planSummary(plan: Plan): string {
-  const creates = plan.actions.filter((action) => action.kind !== 'update-topic').length;
+  const creates = plan.actions.filter((action) => action.kind !== 'update-topic' && action.kind !== 'update-service').length;
   const updates = plan.actions.length - creates;
   return `${creates} to create, ${updates} to update, ${count(plan.conflicts.length, 'conflict')}, ${plan.drift.length} not in the file, ${plan.unchanged} unchanged`;
 }

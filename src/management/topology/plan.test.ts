@@ -4,7 +4,7 @@ import { applyTopology, planTopology } from './apply.js';
 import { desiredState } from './desired-state.js';
 import { formatPlan } from './format-plan.js';
 import { computePlan, type PlanAction } from './plan.js';
-import type { BindingSpec, CurrentQueue, CurrentState, ExchangeSpec, QueueSpec, TopicSpec, TopologyDocument } from './topology-model.js';
+import type { BindingSpec, CurrentQueue, CurrentState, ExchangeSpec, QueueSpec, ServiceSpec, TopicSpec, TopologyDocument } from './topology-model.js';
 import { parseTopology } from './topology-parser.js';
 import type { TopologyTarget } from './topology-target.js';
 
@@ -39,10 +39,21 @@ class MemoryTarget implements TopologyTarget {
   exchanges: ExchangeSpec[] = [{ name: 'amq.topic', type: 'topic', durable: true, autoDelete: false, internal: false, arguments: {} }];
   queues: CurrentQueue[] = [];
   bindings: BindingSpec[] = [];
+  services: ServiceSpec[] = [];
   readonly writes: string[] = [];
 
   readState(): Promise<CurrentState> {
-    return Promise.resolve(structuredClone({ topics: this.topics, exchanges: this.exchanges, queues: this.queues, bindings: this.bindings }));
+    return Promise.resolve(
+      structuredClone({ topics: this.topics, exchanges: this.exchanges, queues: this.queues, bindings: this.bindings, services: this.services }),
+    );
+  }
+  putService(service: ServiceSpec): Promise<void> {
+    // As the broker: a service naming a topic that does not exist is refused, so apply order matters.
+    const missing = [...service.produces, ...service.consumes].find((topic) => !this.topics.some((existing) => existing.name === topic));
+    if (missing !== undefined) return Promise.reject(new Error(`no topic ${missing}`));
+    this.writes.push(`service ${service.name}`);
+    this.services = [...this.services.filter((existing) => existing.name !== service.name), service];
+    return Promise.resolve();
   }
   createTopic(topic: TopicSpec): Promise<void> {
     this.writes.push(`topic ${topic.name}`);
@@ -117,6 +128,7 @@ describe('topology plan', () => {
       'create-topic',
       'create-topic',
       ...Array<string>(5).fill('create-binding'),
+      ...Array<string>(3).fill('create-service'),
     ]);
     assert.deepEqual(plan.conflicts, []);
     assert.deepEqual(plan.drift, []);
@@ -126,12 +138,14 @@ describe('topology plan', () => {
   it('apply runs the plan in order, and a second apply changes nothing', async () => {
     const target = new MemoryTarget();
     const first = await applyTopology(desiredState(shop), target);
-    assert.equal(first.applied.length, 13);
-    assert.equal(target.writes.length, 13);
+    assert.equal(first.applied.length, 16);
+    assert.equal(target.writes.length, 16);
+    assert.deepEqual(target.writes.slice(-3), ['service billing', 'service shipping', 'service analytics']);
+    assert.deepEqual(target.services.find((service) => service.name === 'billing'), { name: 'billing', produces: ['orders.shipped'], consumes: ['orders.created'] });
     const second = await applyTopology(desiredState(shop), target);
     assert.deepEqual(second.applied, []);
-    assert.equal(second.plan.unchanged, 13);
-    assert.equal(target.writes.length, 13, 'no write on the second apply');
+    assert.equal(second.plan.unchanged, 16);
+    assert.equal(target.writes.length, 16, 'no write on the second apply');
     assert.match(formatPlan(second.plan), /^No changes: /);
   });
 
@@ -160,6 +174,7 @@ describe('topology plan', () => {
     target.bindings.push({ source: 'amq.topic', destination: 'invoices', destinationKind: 'queue', routingKey: 'extra', arguments: {} });
     target.exchanges.push({ name: 'legacy', type: 'fanout', durable: true, autoDelete: false, internal: false, arguments: {} });
     target.topics.push({ name: 'old.topic', displayName: 'old.topic', description: '' });
+    target.services.push({ name: 'legacy-mailer', produces: [], consumes: ['old.topic'] });
     // A client's private queue and a topic's history stream are the broker's business, not drift.
     target.queues.push({ name: 'amq.gen-1', type: 'classic', durable: false, exclusive: true, autoDelete: true, arguments: {} });
     target.topics.push({ name: 'audit', displayName: 'audit', description: '', retention: {} });
@@ -171,6 +186,7 @@ describe('topology plan', () => {
     assert.deepEqual(plan.drift, [
       { entity: 'topic', name: 'old.topic' },
       { entity: 'topic', name: 'audit' },
+      { entity: 'service', name: 'legacy-mailer' },
       { entity: 'exchange', name: 'legacy' },
       { entity: 'queue', name: 'scratch', bindings: 1 },
       { entity: 'binding', binding: { source: 'amq.topic', destination: 'invoices', destinationKind: 'queue', routingKey: 'extra', arguments: {} } },
@@ -178,6 +194,7 @@ describe('topology plan', () => {
     const text = formatPlan(plan);
     assert.match(text, /On the broker but not in the file \(left alone\):\n/);
     assert.match(text, /\? queue {4}scratch \(with 1 binding\)/);
+    assert.match(text, /\? service {2}legacy-mailer\n/);
     const before = target.writes.length;
     await applyTopology(desiredState(shop), target);
     assert.equal(target.writes.length, before, 'apply leaves drift alone');
@@ -208,6 +225,7 @@ describe('topology plan', () => {
       exchanges: [{ name: 'billing', type: 'topic', durable: false, autoDelete: false, internal: false, arguments: {} }],
       queues: [{ name: 'invoices', type: 'classic', durable: true, exclusive: false, autoDelete: false, arguments: { 'x-message-ttl': 60000, note: 'hi' } }],
       bindings: [],
+      services: [],
     };
     const plan = computePlan(desired, current);
     assert.deepEqual(
@@ -220,16 +238,57 @@ describe('topology plan', () => {
     const withHistory = documentOf('topics: [{ name: audit, retention: { maxAge: 1d } }]\n');
     const without = documentOf('topics: [{ name: audit }]\n');
     const topic = { name: 'audit', displayName: 'audit', description: '' };
-    const adding = computePlan(desiredState(withHistory), { topics: [topic], exchanges: [], queues: [], bindings: [] });
+    const adding = computePlan(desiredState(withHistory), { topics: [topic], exchanges: [], queues: [], bindings: [], services: [] });
     assert.deepEqual(kinds(adding.actions), ['update-topic']);
-    const removing = computePlan(desiredState(without), { topics: [{ ...topic, retention: { maxAgeMs: 1000 } }], exchanges: [], queues: [], bindings: [] });
+    const removing = computePlan(desiredState(without), { topics: [{ ...topic, retention: { maxAgeMs: 1000 } }], exchanges: [], queues: [], bindings: [], services: [] });
     assert.deepEqual(removing.actions, []);
     assert.equal(removing.conflicts[0]?.entity, 'topic');
+  });
+
+  it('a service whose topics or texts changed is updated in place; topic lists compare as sets', async () => {
+    const target = new MemoryTarget();
+    await applyTopology(desiredState(shop), target);
+    target.services = target.services.map((service) =>
+      service.name === 'billing' ? { ...service, displayName: 'Billing', consumes: ['orders.created', 'orders.shipped'] } : service,
+    );
+    const plan = await planTopology(desiredState(shop), target);
+    assert.deepEqual(plan.actions, [
+      {
+        kind: 'update-service',
+        service: { name: 'billing', produces: ['orders.shipped'], consumes: ['orders.created'] },
+        changes: [
+          { field: 'displayName', current: 'Billing', desired: 'billing' },
+          { field: 'consumes', current: ['orders.created', 'orders.shipped'], desired: ['orders.created'] },
+        ],
+      },
+    ]);
+    assert.match(formatPlan(plan), /~ service {2}billing: displayName "Billing" -> "billing"; consumes \[orders\.created, orders\.shipped\] -> \[orders\.created\]/);
+    assert.match(formatPlan(plan), /Plan: 0 to create, 1 to update,/);
+    await applyTopology(desiredState(shop), target);
+    assert.deepEqual(target.services.find((service) => service.name === 'billing')?.consumes, ['orders.created']);
+    assert.equal((await planTopology(desiredState(shop), target)).actions.length, 0);
+    // Order and the shown defaults do not count as changes.
+    target.services = target.services.map((service) =>
+      service.name === 'analytics' ? { ...service, displayName: 'analytics', description: '', consumes: ['orders.shipped', 'orders.created'] } : service,
+    );
+    assert.deepEqual((await planTopology(desiredState(shop), target)).actions, []);
+  });
+
+  it('a new service is shown with its roles and applied after the topics it names', async () => {
+    const document = documentOf(
+      'topics: [{ name: t.one }, { name: t.two }]\nservices:\n  - { name: svc, displayName: The service, description: Does things, produces: [t.two], consumes: [t.one] }\n',
+    );
+    const target = new MemoryTarget();
+    const plan = await planTopology(desiredState(document), target);
+    assert.deepEqual(kinds(plan.actions), ['create-queue', 'create-topic', 'create-topic', 'create-binding', 'create-service']);
+    assert.match(formatPlan(plan), /\+ service {2}svc "The service" \(produces t\.two; consumes t\.one\)/);
+    await applyTopology(desiredState(document), target);
+    assert.deepEqual(target.services, [{ name: 'svc', displayName: 'The service', description: 'Does things', produces: ['t.two'], consumes: ['t.one'] }]);
   });
 
   it('a failing action stops the apply and says how far it got', async () => {
     const target = new MemoryTarget();
     target.declareQueue = () => Promise.reject(new Error('disk full'));
-    await assert.rejects(applyTopology(desiredState(shop), target), { message: "create queue 'invoices' failed after 1 of 13 changes: disk full" });
+    await assert.rejects(applyTopology(desiredState(shop), target), { message: "create queue 'invoices' failed after 1 of 16 changes: disk full" });
   });
 });

@@ -8,6 +8,7 @@ import type {
   DesiredState,
   ExchangeSpec,
   QueueSpec,
+  ServiceSpec,
   TopicRetentionSpec,
   TopicSpec,
 } from './topology-model.js';
@@ -19,13 +20,15 @@ export interface FieldChange {
   readonly desired: unknown;
 }
 
-/** What apply does, in this order: exchanges and queues, then topics, then bindings. */
+/** What apply does, in this order: exchanges and queues, then topics, then bindings, then services. */
 export type PlanAction =
   | { readonly kind: 'create-exchange'; readonly exchange: ExchangeSpec }
   | { readonly kind: 'create-queue'; readonly queue: QueueSpec }
   | { readonly kind: 'create-topic'; readonly topic: TopicSpec }
   | { readonly kind: 'update-topic'; readonly topic: TopicSpec; readonly changes: readonly FieldChange[] }
-  | { readonly kind: 'create-binding'; readonly binding: BindingSpec };
+  | { readonly kind: 'create-binding'; readonly binding: BindingSpec }
+  | { readonly kind: 'create-service'; readonly service: ServiceSpec }
+  | { readonly kind: 'update-service'; readonly service: ServiceSpec; readonly changes: readonly FieldChange[] };
 
 /** An entity that exists with settings the file contradicts and that cannot change in place. */
 export interface PlanConflict {
@@ -37,7 +40,7 @@ export interface PlanConflict {
 
 /** Something on the broker that the file does not declare: shown, never touched. */
 export type PlanDrift =
-  | { readonly entity: 'topic' | 'exchange'; readonly name: string }
+  | { readonly entity: 'topic' | 'exchange' | 'service'; readonly name: string }
   | { readonly entity: 'queue'; readonly name: string; readonly bindings: number }
   | { readonly entity: 'binding'; readonly binding: CurrentBinding };
 
@@ -59,6 +62,9 @@ const ACTION_ORDER: Readonly<Record<PlanAction['kind'], number>> = {
   'create-topic': 2,
   'update-topic': 3,
   'create-binding': 4,
+  // Last: a service names topics, which exist by then.
+  'create-service': 5,
+  'update-service': 6,
 };
 
 /**
@@ -124,6 +130,18 @@ export function computePlan(desired: DesiredState, current: CurrentState): Plan 
     else unchanged++;
   }
 
+  const currentServices = new Map(current.services.map((service) => [service.name, service]));
+  for (const service of desired.services) {
+    const existing = currentServices.get(service.name);
+    if (!existing) {
+      actions.push({ kind: 'create-service', service });
+      continue;
+    }
+    const changes = serviceChanges(service, existing);
+    if (changes.length > 0) actions.push({ kind: 'update-service', service, changes });
+    else unchanged++;
+  }
+
   const currentBindings = new Set(current.bindings.map(bindingKey));
   for (const binding of desired.bindings) {
     if (currentBindings.has(bindingKey(binding))) unchanged++;
@@ -138,6 +156,9 @@ function findDrift(desired: DesiredState, current: CurrentState): PlanDrift[] {
   const drift: PlanDrift[] = [];
   const topics = new Set(desired.topics.map((topic) => topic.name));
   for (const topic of current.topics) if (!topics.has(topic.name)) drift.push({ entity: 'topic', name: topic.name });
+
+  const services = new Set(desired.services.map((service) => service.name));
+  for (const service of current.services) if (!services.has(service.name)) drift.push({ entity: 'service', name: service.name });
 
   const exchanges = new Set(desired.exchanges.map((exchange) => exchange.name));
   for (const exchange of current.exchanges) {
@@ -202,6 +223,24 @@ function queueDifferences(desired: QueueSpec, current: CurrentQueue): FieldChang
     }
   }
   return differences;
+}
+
+/**
+ * What a PUT of the desired service would change. Texts compare as the broker shows them (a missing
+ * display name reads as the name, a missing description as empty); topic lists as sets.
+ */
+function serviceChanges(desired: ServiceSpec, current: ServiceSpec): FieldChange[] {
+  const changes: FieldChange[] = [];
+  const displayName = (service: ServiceSpec): string => service.displayName ?? service.name;
+  const description = (service: ServiceSpec): string => service.description ?? '';
+  if (displayName(desired) !== displayName(current)) changes.push({ field: 'displayName', current: displayName(current), desired: displayName(desired) });
+  if (description(desired) !== description(current)) changes.push({ field: 'description', current: description(current), desired: description(desired) });
+  for (const field of ['produces', 'consumes'] as const) {
+    const want = [...new Set(desired[field])].sort();
+    const have = [...new Set(current[field])].sort();
+    if (JSON.stringify(want) !== JSON.stringify(have)) changes.push({ field, current: have, desired: want });
+  }
+  return changes;
 }
 
 function sameRetention(a: TopicRetentionSpec | undefined, b: TopicRetentionSpec | undefined): boolean {

@@ -1,6 +1,6 @@
 import type { HeaderTable } from '../../core/message/message.js';
 import { segment, type ManagementClient } from './management-client.js';
-import type { BindingSpec, CurrentBinding, CurrentQueue, CurrentState, ExchangeSpec, QueueSpec, TopicRetentionSpec, TopicSpec } from './topology-model.js';
+import type { BindingSpec, CurrentBinding, CurrentQueue, CurrentState, ExchangeSpec, QueueSpec, ServiceSpec, TopicRetentionSpec, TopicSpec } from './topology-model.js';
 import type { TopologyTarget } from './topology-target.js';
 
 interface TopicJson {
@@ -19,6 +19,14 @@ interface QueueJson {
   arguments?: HeaderTable;
 }
 
+interface ServiceJson {
+  name: string;
+  displayName?: string;
+  description?: string;
+  produces?: string[];
+  consumes?: string[];
+}
+
 interface BindingJson {
   source: string;
   destination: string;
@@ -32,11 +40,12 @@ export class RestTopologyTarget implements TopologyTarget {
   constructor(private readonly client: ManagementClient) {}
 
   async readState(): Promise<CurrentState> {
-    const [topics, exchanges, queues, bindings] = await Promise.all([
+    const [topics, exchanges, queues, bindings, services] = await Promise.all([
       this.client.get<TopicJson[]>('/api/topics'),
       this.client.get<ExchangeSpec[]>('/api/exchanges'),
       this.client.get<QueueJson[]>('/api/queues'),
       this.client.get<BindingJson[]>('/api/bindings'),
+      this.client.get<ServiceJson[]>('/api/services'),
     ]);
     return {
       topics: topics.map((topic) => ({
@@ -63,6 +72,16 @@ export class RestTopologyTarget implements TopologyTarget {
           arguments: binding.arguments ?? {},
         }),
       ),
+      services: services.map(
+        (service): ServiceSpec => ({
+          name: service.name,
+          // The API shows the name and '' for texts that are not set, which compare equal to unset.
+          ...(service.displayName === undefined ? {} : { displayName: service.displayName }),
+          ...(service.description === undefined ? {} : { description: service.description }),
+          produces: service.produces ?? [],
+          consumes: service.consumes ?? [],
+        }),
+      ),
     };
   }
 
@@ -87,5 +106,10 @@ export class RestTopologyTarget implements TopologyTarget {
 
   async bind(binding: BindingSpec): Promise<void> {
     await this.client.request('POST', '/api/bindings', { body: binding });
+  }
+
+  async putService(service: ServiceSpec): Promise<void> {
+    const { name, ...fields } = service;
+    await this.client.request('PUT', `/api/services/${segment(name)}`, { body: fields });
   }
 }

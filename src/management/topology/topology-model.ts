@@ -47,6 +47,10 @@ export interface BindingSpec {
 
 export interface ServiceSpec {
   readonly name: string;
+  /** Left out: the broker shows the name. */
+  readonly displayName?: string;
+  readonly description?: string;
+  /** Topic names, sorted, without duplicates (as the broker stores them). */
   readonly produces: readonly string[];
   readonly consumes: readonly string[];
 }
@@ -66,6 +70,7 @@ export interface DesiredState {
   readonly exchanges: readonly ExchangeSpec[];
   readonly queues: readonly QueueSpec[];
   readonly bindings: readonly BindingSpec[];
+  readonly services: readonly ServiceSpec[];
 }
 
 export interface CurrentQueue {
@@ -93,6 +98,7 @@ export interface CurrentState {
   readonly exchanges: readonly ExchangeSpec[];
   readonly queues: readonly CurrentQueue[];
   readonly bindings: readonly CurrentBinding[];
+  readonly services: readonly ServiceSpec[];
 }
 
 /** The exchange every topic lives in (DESIGN §3): a topic's name is its routing key there. */

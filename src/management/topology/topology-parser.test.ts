@@ -114,6 +114,14 @@ describe('topology parser', () => {
     ]);
   });
 
+  it('services take a display name and a description, checked by the registry rules', () => {
+    const result = parseTopology('topics: [{ name: t }]\nservices:\n  - { name: web, displayName: Web shop, description: Sells things., produces: [t] }\n', 'courier.yaml');
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(result.document.services, [{ name: 'web', displayName: 'Web shop', description: 'Sells things.', produces: ['t'], consumes: [] }]);
+    assert.match(only('services:\n  - { name: web, displayName: "  " }\n'), /^courier\.yaml:2:31: services\[0\] \(web\)\.displayName must be 1 to 200 characters/);
+    assert.match(only(`services:\n  - { name: ${'w'.repeat(101)} }\n`), /services\[0\]\.name: service name has 101 characters; the limit is 100/);
+  });
+
   it('service names are one level, since their queues are {service}.{topic}', () => {
     assert.match(only('services:\n  - name: billing.eu\n'), /^courier\.yaml:2:11: services\[0\]\.name "billing\.eu" must be one word/);
   });

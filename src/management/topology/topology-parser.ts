@@ -7,6 +7,7 @@ import { parseStreamArguments } from '../../core/stream/stream-arguments.js';
 import { validateTopicName } from '../../core/topics/topic-name.js';
 import { MAX_DESCRIPTION_CHARS, MAX_DISPLAY_NAME_CHARS } from '../../core/topics/topic-registry.js';
 import { closestMatch } from '../../core/suggest.js';
+import { SERVICE_NAME_PATTERN, validateServiceName } from '../../core/services/service-registry.js';
 import {
   serviceQueueName,
   type BindingSpec,
@@ -43,7 +44,7 @@ const RETENTION_KEYS = ['maxAge', 'maxBytes'];
 const EXCHANGE_KEYS = ['name', 'type', 'durable', 'autoDelete', 'internal', 'arguments'];
 const QUEUE_KEYS = ['name', 'durable', 'autoDelete', 'arguments'];
 const BINDING_KEYS = ['source', 'destination', 'destinationKind', 'routingKey', 'arguments'];
-const SERVICE_KEYS = ['name', 'produces', 'consumes'];
+const SERVICE_KEYS = ['name', 'displayName', 'description', 'produces', 'consumes'];
 const EXCHANGE_TYPES: readonly ExchangeType[] = ['direct', 'fanout', 'topic', 'headers'];
 /** Queue arguments the broker acts on; an unknown `x-` key close to one of these is a typo. */
 const KNOWN_QUEUE_ARGUMENTS = [
@@ -61,8 +62,6 @@ const KNOWN_QUEUE_ARGUMENTS = [
   'x-stream-max-segment-size-bytes',
 ];
 const KNOWN_EXCHANGE_ARGUMENTS = ['alternate-exchange'];
-/** One level, so that `{service}.{topic}` names one (service, topic) pair only. */
-const SERVICE_NAME = /^[\p{L}\p{Nd}_-]+$/u;
 
 interface BindingEntry {
   readonly spec: BindingSpec;
@@ -281,15 +280,7 @@ class TopologyReader {
     const name = this.name(entries, node, path);
     if (name) this.check(name.node, `${path}.name`, () => validateTopicName(name.value));
     const label = name ? `${path} (${name.value})` : path;
-    const displayName = this.string(entries.get('displayName'), label, 'displayName');
-    const description = this.string(entries.get('description'), label, 'description');
-    // The registry's rules, checked here so that a long description fails the file, not the apply.
-    if (displayName !== undefined && (displayName.trim() === '' || [...displayName].length > MAX_DISPLAY_NAME_CHARS)) {
-      this.report(entries.get('displayName')?.value, `${label}.displayName must be 1 to ${MAX_DISPLAY_NAME_CHARS} characters, not only spaces`);
-    }
-    if (description !== undefined && [...description].length > MAX_DESCRIPTION_CHARS) {
-      this.report(entries.get('description')?.value, `${label}.description has ${[...description].length} characters; the limit is ${MAX_DESCRIPTION_CHARS}`);
-    }
+    const { displayName, description } = this.texts(entries, label);
     const retention = this.retention(entries.get('retention'), label);
     if (!name) return undefined;
     return {
@@ -398,14 +389,28 @@ class TopologyReader {
     };
   }
 
+  /** Display name and description, by the registries' rules, so that a long description fails the file, not the apply. */
+  private texts(entries: Map<string, Pair<Scalar, Node | null>>, label: string): { displayName: string | undefined; description: string | undefined } {
+    const displayName = this.string(entries.get('displayName'), label, 'displayName');
+    const description = this.string(entries.get('description'), label, 'description');
+    if (displayName !== undefined && (displayName.trim() === '' || [...displayName].length > MAX_DISPLAY_NAME_CHARS)) {
+      this.report(entries.get('displayName')?.value, `${label}.displayName must be 1 to ${MAX_DISPLAY_NAME_CHARS} characters, not only spaces`);
+    }
+    if (description !== undefined && [...description].length > MAX_DESCRIPTION_CHARS) {
+      this.report(entries.get('description')?.value, `${label}.description has ${[...description].length} characters; the limit is ${MAX_DESCRIPTION_CHARS}`);
+    }
+    return { displayName, description };
+  }
+
   private service(node: Node, path: string): { spec: ServiceSpec; produces: Located<string>[]; consumes: Located<string>[] } | undefined {
     const entries = this.mapping(node, path, SERVICE_KEYS);
     if (!entries) return undefined;
     const name = this.name(entries, node, path);
-    if (name && !SERVICE_NAME.test(name.value)) {
+    if (name && !SERVICE_NAME_PATTERN.test(name.value)) {
       this.report(name.node, `${path}.name "${name.value}" must be one word of letters, digits, "-" and "_" (no dots: its queues are named {service}.{topic})`);
-    }
+    } else if (name) this.check(name.node, `${path}.name`, () => validateServiceName(name.value));
     const label = name ? `${path} (${name.value})` : path;
+    const { displayName, description } = this.texts(entries, label);
     const produces = this.stringList(entries.get('produces'), label, 'produces');
     const consumes = this.stringList(entries.get('consumes'), label, 'consumes');
     for (const [key, list] of [['produces', produces], ['consumes', consumes]] as const) {
@@ -417,7 +422,17 @@ class TopologyReader {
     }
     if (!name) return undefined;
     const unique = (list: Located<string>[]): string[] => [...new Set(list.map((entry) => entry.value))];
-    return { spec: { name: name.value, produces: unique(produces), consumes: unique(consumes) }, produces, consumes };
+    return {
+      spec: {
+        name: name.value,
+        ...(displayName === undefined ? {} : { displayName }),
+        ...(description === undefined ? {} : { description }),
+        produces: unique(produces),
+        consumes: unique(consumes),
+      },
+      produces,
+      consumes,
+    };
   }
 
   // ---------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import type { BindingSpec, CurrentState, ExchangeSpec, QueueSpec, TopicSpec } from './topology-model.js';
+import type { BindingSpec, CurrentState, ExchangeSpec, QueueSpec, ServiceSpec, TopicSpec } from './topology-model.js';
 
 /**
  * Where a topology is read from and applied to: the REST management API (the CLI) or the in-process broker
@@ -13,4 +13,6 @@ export interface TopologyTarget {
   declareExchange(exchange: ExchangeSpec): Promise<void>;
   declareQueue(queue: QueueSpec): Promise<void>;
   bind(binding: BindingSpec): Promise<void>;
+  /** Creates or replaces the service record (its topics exist by then: apply creates topics first). */
+  putService(service: ServiceSpec): Promise<void>;
 }

@@ -9,7 +9,7 @@ import type { Broker } from '../../core/broker.js';
 import type { Channel, Delivery } from '../../core/channel.js';
 import type { Connection } from '../../core/connection.js';
 import type { Message } from '../../core/message/message.js';
-import type { StreamStart } from '../../core/stream/stream-reader.js';
+import type { Principal } from '../../core/ports.js';
 import {
   decodeContentHeader,
   decodeMethod,
@@ -26,6 +26,8 @@ import {
 import { messageFromPublish, propertiesOfMessage } from './convert.js';
 import { DIRECT_REPLY_TO, DirectReplyRegistry, type DirectReplyTarget } from './direct-reply-to.js';
 import { AmqpReplyError, replyOf, type AmqpReply } from './errors.js';
+import { senderSelectedKeys } from './sender-selected.js';
+import { consumeOffsetIsTimestamp, streamStart } from './stream-offset.js';
 
 /** What a channel needs from its connection's session. */
 export interface ChannelSessionHost {
@@ -70,8 +72,6 @@ interface ConsumerState {
 
 const EMPTY_BODY = new Uint8Array(0);
 const RESOLVED: Promise<void> = Promise.resolve();
-const UNIT_PATTERN = /^([0-9]+)([YMDhms])$/;
-const UNIT_MS: Record<string, number> = { Y: 365 * 86_400_000, M: 30 * 86_400_000, D: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
 
 export class ChannelSession implements DirectReplyTarget {
   private state: 'open' | 'closing' = 'open';
@@ -104,6 +104,8 @@ export class ChannelSession implements DirectReplyTarget {
   private perConsumerPrefetch = 0;
   private channelPrefetch = 0;
   private readonly consumers = new Map<string, ConsumerState>();
+  /** Arguments of basic.consume methods whose `x-stream-offset` was typed T (a point in time). */
+  private readonly timestampOffsets = new WeakSet<FieldTable>();
   /** Reused for every basic.deliver: the writer encodes it at once. */
   private readonly deliverMethod: BasicDeliver = {
     name: 'basic.deliver',
@@ -137,6 +139,7 @@ export class ChannelSession implements DirectReplyTarget {
         this.host.publishStarted();
         return;
       }
+      if (method.name === 'basic.consume') this.noteOffsetType(method.arguments, payload);
       this.dispatch(method, undefined, undefined);
       return;
     }
@@ -172,6 +175,11 @@ export class ChannelSession implements DirectReplyTarget {
       return;
     }
     throw unexpectedFrame(`frame of type ${type} on channel ${this.id}`);
+  }
+
+  private noteOffsetType(args: FieldTable, payload: Uint8Array): void {
+    const offset = args['x-stream-offset'];
+    if ((typeof offset === 'number' || typeof offset === 'bigint') && consumeOffsetIsTimestamp(payload)) this.timestampOffsets.add(args);
   }
 
   private contentComplete(): void {
@@ -320,11 +328,11 @@ export class ChannelSession implements DirectReplyTarget {
       case 'basic.get':
         return this.get(this.queueName(method.queue), method.noAck);
       case 'basic.recover':
-        this.core.recover();
-        this.send({ name: 'basic.recover-ok' });
-        return undefined;
       case 'basic.recover-async':
+        // RabbitMQ requeues (redelivered); redelivering to the same consumer in place it does not do.
+        if (!method.requeue) throw new AmqpReplyError('NOT_IMPLEMENTED', 'requeue=false');
         this.core.recover();
+        if (method.name === 'basic.recover') this.send({ name: 'basic.recover-ok' });
         return undefined;
       case 'channel.flow':
         this.clientFlow = method.active;
@@ -480,6 +488,7 @@ export class ChannelSession implements DirectReplyTarget {
 
   /** Publishes; returns when the message is durable (for tx.commit). */
   private publish(exchange: string, routingKey: string, mandatory: boolean, properties: BasicProperties, body: Uint8Array): Promise<void> {
+    if (properties.userId !== undefined) checkUserId(properties.userId, this.host.connection.principal);
     if (properties.replyTo === DIRECT_REPLY_TO) {
       if (this.replyConsumerTag === undefined || this.replyAddress === undefined) {
         throw new AmqpReplyError('PRECONDITION_FAILED', 'fast reply consumer does not exist');
@@ -487,9 +496,10 @@ export class ChannelSession implements DirectReplyTarget {
       properties.replyTo = this.replyAddress;
     }
     if (exchange === '' && DirectReplyRegistry.isReplyAddress(routingKey)) return this.publishReply(routingKey, mandatory, properties, body);
+    const extraRoutingKeys = properties.headers === undefined ? undefined : senderSelectedKeys(properties.headers);
     const message = messageFromPublish(exchange, routingKey, properties, body);
     const seq = this.confirming ? ++this.publishSeq : 0;
-    const outcome = this.host.connection.publish(message);
+    const outcome = this.host.connection.publish(message, extraRoutingKeys);
     if (mandatory && outcome.routed === 0 && !outcome.rejected) {
       this.host.writer.methodWithContent(
         this.id,
@@ -623,7 +633,12 @@ export class ChannelSession implements DirectReplyTarget {
       tag = connection.consumeStream(
         this.core,
         queue,
-        { consumerTag: requestedTag, start: streamStart(args['x-stream-offset'], this.host.broker.clock.now()), prefetch, noAck },
+        {
+          consumerTag: requestedTag,
+          start: streamStart(args['x-stream-offset'], this.timestampOffsets.has(args), this.host.broker.clock.now()),
+          prefetch,
+          noAck,
+        },
         callbacks,
       );
     } else {
@@ -701,23 +716,15 @@ function isTransactional(name: AmqpMethod['name']): boolean {
   return name === 'basic.publish' || name === 'basic.ack' || name === 'basic.nack' || name === 'basic.reject';
 }
 
-function unexpectedFrame(explanation: string): AmqpReplyError {
-  return new AmqpReplyError('UNEXPECTED_FRAME', explanation);
+/**
+ * RabbitMQ's validated user-id: a publish may only carry the user it authenticated as, unless that user
+ * has the `impersonator` tag, so consumers can trust the property.
+ */
+function checkUserId(userId: string, principal: Principal): void {
+  if (userId === principal.username || principal.tags.includes('impersonator')) return;
+  throw new AmqpReplyError('PRECONDITION_FAILED', `user_id property set to '${userId}' but authenticated user was '${principal.username}'`);
 }
 
-/**
- * `x-stream-offset`: first / last / next, an offset number, or an interval such as `1D` or `30m` back
- * from now (RabbitMQ's forms). Timestamp-typed values arrive as plain numbers (the field-table codec does
- * not keep the tag), so they read as offsets.
- */
-function streamStart(value: unknown, now: number): StreamStart {
-  if (value === undefined || value === null) return 'next';
-  if (value === 'first' || value === 'last' || value === 'next') return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return { offset: value };
-  if (typeof value === 'bigint' && value >= 0n) return { offset: Number(value) };
-  if (typeof value === 'string') {
-    const match = UNIT_PATTERN.exec(value);
-    if (match) return { timestamp: now - Number(match[1]) * UNIT_MS[match[2]!]! };
-  }
-  throw new AmqpReplyError('PRECONDITION_FAILED', `invalid x-stream-offset${typeof value === 'string' ? ` '${value}'` : ` of type ${typeof value}`}`);
+function unexpectedFrame(explanation: string): AmqpReplyError {
+  return new AmqpReplyError('UNEXPECTED_FRAME', explanation);
 }

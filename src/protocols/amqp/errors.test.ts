@@ -29,6 +29,11 @@ describe('AMQP reply codes', () => {
       assert.equal(reply.hard, hard, error.code);
     }
     assert.equal(replyFor(new BrokerError('QUEUE_NOT_FOUND', "no queue 'x' in vhost '/'")).text, "NOT_FOUND - no queue 'x' in vhost '/'");
+    assert.equal(
+      replyFor(new BrokerError('EXCLUSIVE_CONSUMER', "cannot obtain exclusive access to queue 'q': it has consumers", { queue: 'q' })).text,
+      "ACCESS_REFUSED - queue 'q' in vhost '/' in exclusive use",
+      "RabbitMQ's one text for both exclusive-consumer refusals",
+    );
   });
 
   it('keeps codec and session errors as they are, and hides unexpected ones', () => {

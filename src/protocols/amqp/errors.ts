@@ -64,6 +64,10 @@ export function reply(name: ReplyName, explanation: string): AmqpReply {
 
 /** The reply for any error raised while handling a method: broker, codec, or unexpected. */
 export function replyFor(error: unknown): AmqpReply {
+  if (isBrokerError(error, 'EXCLUSIVE_CONSUMER') && typeof error.details?.['queue'] === 'string') {
+    // RabbitMQ words both cases (an exclusive consumer there, or an exclusive one asked for) alike.
+    return reply('ACCESS_REFUSED', `queue '${error.details['queue']}' in vhost '/' in exclusive use`);
+  }
   if (isBrokerError(error)) return reply(brokerReplies[error.code] ?? 'INTERNAL_ERROR', error.message);
   if (isAmqpCodecError(error)) return { code: error.replyCode, text: error.replyText, hard: isHardReply(error.replyCode) };
   return reply('INTERNAL_ERROR', 'internal error');

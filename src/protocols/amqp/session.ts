@@ -68,6 +68,10 @@ export class AmqpSession implements ChannelSessionHost {
   private readonly confirmChannels = new Set<ChannelSession>();
   private core: Connection | undefined;
   private principal: Principal | undefined;
+  /** The mechanism the client logged in with, reused to check a secret sent by connection.update-secret. */
+  private mechanism: 'PLAIN' | 'AMQPLAIN' = 'PLAIN';
+  /** connection.update-secret is being checked: later frames wait, as RabbitMQ handles it in line. */
+  private secretPending = false;
   private channelMax = 0;
   private flushScheduled = false;
   private writeBlocked = false;
@@ -118,7 +122,7 @@ export class AmqpSession implements ChannelSessionHost {
 
   private drainReader(): void {
     try {
-      while (this.state !== 'authenticating' && this.state !== 'closed' && !this.readBlocked) {
+      while (this.state !== 'authenticating' && this.state !== 'closed' && !this.readBlocked && !this.secretPending) {
         const event = this.reader.next();
         if (event === undefined) break;
         this.handleEvent(event);
@@ -246,7 +250,9 @@ export class AmqpSession implements ChannelSessionHost {
       case 'connection.unblocked':
         return;
       case 'connection.update-secret':
-        throw new AmqpReplyError('NOT_IMPLEMENTED', 'connection.update-secret is not supported yet');
+        if (this.state !== 'running') throw new AmqpReplyError('COMMAND_INVALID', `unexpected '${method.name}' during the handshake`);
+        void this.updateSecret(method.newSecret, method.reason);
+        return;
       default:
         throw new AmqpReplyError('COMMAND_INVALID', `unexpected method '${method.name}' on channel 0`);
     }
@@ -261,8 +267,9 @@ export class AmqpSession implements ChannelSessionHost {
     const credentials = parseCredentials(mechanism, response);
     try {
       if (credentials === undefined) throw new AmqpReplyError('ACCESS_REFUSED', `unsupported authentication mechanism '${mechanism}'`);
+      this.mechanism = mechanism as 'PLAIN' | 'AMQPLAIN';
       this.principal = await this.context.authenticator.authenticate({
-        mechanism: mechanism as 'PLAIN' | 'AMQPLAIN',
+        mechanism: this.mechanism,
         username: credentials.username,
         password: credentials.password,
         remoteAddress: this.remoteAddress,
@@ -289,6 +296,42 @@ export class AmqpSession implements ChannelSessionHost {
       heartbeat: this.settings.heartbeat,
     });
     this.flush();
+    this.drainReader();
+  }
+
+  /**
+   * connection.update-secret (RabbitMQ's extension, for expiring tokens): the same user presents a new
+   * secret, checked by the authentication port as at login. Accepted: the connection goes on with the
+   * principal the port returned. Refused: 530 NOT_ALLOWED with RabbitMQ's text, closing the connection.
+   */
+  private async updateSecret(newSecret: Uint8Array, reason: string): Promise<void> {
+    const username = this.principal!.username;
+    this.secretPending = true;
+    let principal: Principal | undefined;
+    try {
+      principal = await this.context.authenticator.authenticate({
+        mechanism: this.mechanism,
+        username,
+        password: textDecoder.decode(newSecret),
+        remoteAddress: this.remoteAddress,
+        protocol: 'amqp',
+      });
+      // The secret may renew the user's rights, never change who the connection is.
+      if (principal.username !== username) principal = undefined;
+    } catch (error) {
+      this.context.logger.info({ protocol: 'amqp', remoteAddress: this.remoteAddress, username, err: error }, 'AMQP secret update refused');
+    }
+    this.secretPending = false;
+    if (this.state === 'closed') return;
+    if (this.state === 'running' && principal === undefined) {
+      this.connectionError(reply('NOT_ALLOWED', 'New secret was refused by one of the backends'), 10, 70);
+    } else if (this.state === 'running' && principal !== undefined) {
+      this.principal = principal;
+      this.core!.principal = principal;
+      this.context.logger.info({ protocol: 'amqp', remoteAddress: this.remoteAddress, username, reason }, 'AMQP user updated secret');
+      this.writer.method(0, { name: 'connection.update-secret-ok' });
+    }
+    // Also when closing meanwhile (broker shutdown): the peer's close-ok may be waiting in the reader.
     this.drainReader();
   }
 

@@ -8,9 +8,11 @@ import type { Duplex } from 'node:stream';
 import type { Broker } from '../../core/broker.js';
 import type { Authenticator, Logger } from '../../core/ports.js';
 import { SessionRegistry } from './session-registry.js';
+import { SESSION_STORE_NAME, SessionStore } from './session-store.js';
 import { MqttSession, type MqttLimits, type MqttTransport } from './session.js';
 import { SysTopicsPublisher, type MqttStats } from './sys-topics.js';
 import { createMqttWebSocketEndpoint, MQTT_WEBSOCKET_PATH, type MqttWebSocketEndpoint } from './websocket.js';
+import { publishWillMessage } from './wills.js';
 
 /**
  * What the server gives the adapter; the same shape as the server's ProtocolAdapterContext, declared here
@@ -75,7 +77,11 @@ class MqttProtocolAdapter implements MqttAdapter {
     private readonly limits: MqttLimits,
     info: MqttAdapterInfo,
   ) {
-    this.registry = new SessionRegistry(context.broker.clock);
+    const { broker, logger } = context;
+    this.registry = new SessionRegistry(broker.clock, logger, new SessionStore(broker.keyedStore(SESSION_STORE_NAME)));
+    // Stored QoS 2 state and delayed wills are loaded now, not with the first client: a will whose delay
+    // ended while the broker was down is published at startup.
+    void this.registry.restore((will) => publishWillMessage(broker, logger, will.clientId, will.principal, will.message));
     if (limits.sysIntervalMs > 0) {
       this.sys = new SysTopicsPublisher({
         broker: context.broker,

@@ -22,7 +22,7 @@ import type {
   Packet,
   QoS,
 } from 'mqtt-packet';
-import type { Broker } from '../../core/broker.js';
+import type { BindingDeclaration, Broker } from '../../core/broker.js';
 import type { Channel, Delivery } from '../../core/channel.js';
 import type { Connection } from '../../core/connection.js';
 import { BrokerError, isBrokerError } from '../../core/errors.js';
@@ -39,6 +39,7 @@ import {
   type InboundMessage,
   HEADER_PUBLISHER,
 } from './convert.js';
+import { publishWillMessage } from './wills.js';
 import {
   ConnackV3,
   Reason,
@@ -63,8 +64,16 @@ import {
   type QueueClass,
   type Subscription,
 } from './subscriptions.js';
-import { parseSharedFilter, sharedBinding, sharedQueueName, type SharedSubscription } from './shared-subscriptions.js';
-import { isSharedSubscription, isValidTopicFilter, routingKeyToTopic, topicMatchesFilter, topicNameProblem, topicToRoutingKey } from './topics.js';
+import {
+  memberBindingsOf,
+  parseSharedFilter,
+  sharedBinding,
+  sharedMemberBinding,
+  sharedQueueName,
+  type SharedFilter,
+  type SharedSubscription,
+} from './shared-subscriptions.js';
+import { isSharedSubscription, isValidTopicFilter, routingKeyToTopic, topicMatchesFilter, topicNameProblem } from './topics.js';
 
 export interface MqttLimits {
   /** Largest packet accepted, fixed header included; advertised as Maximum Packet Size in 5.0. */
@@ -160,6 +169,8 @@ export class MqttSession {
   /** Flights of shared-queue messages: another member may get them next, so they never outlive the connection. */
   private readonly sharedFlights = new Set<OutboundFlight>();
   private sharedConsumers = 0;
+  /** QoS 1/2 deliveries waiting for a free slot of the client's Receive Maximum (see `deliver`). */
+  private readonly parked: Delivery[] = [];
   private keepAliveMs = 0;
   private lastPacketAt = 0;
   private keepAliveTimer: TimerHandle | undefined;
@@ -372,9 +383,12 @@ export class MqttSession {
     this.principal = principal;
     this.clientId = clientId;
 
+    // Stored session state (QoS 2 identifiers, delayed wills) is loaded once, when the adapter starts.
+    const registry = this.context.registry;
+    await registry.ready;
+    if (this.isClosed) return;
     // Session takeover, [MQTT-3.1.4-2] (3.1.1) / [MQTT-3.1.4-3] (5.0): the older connection ends first, entirely,
     // so its exclusive queues and unacknowledged deliveries are settled before this session starts.
-    const registry = this.context.registry;
     const previous = registry.claim(clientId, this);
     if (previous) await previous.takeOver();
     if (this.isClosed) return;
@@ -404,6 +418,7 @@ export class MqttSession {
 
     const broker = this.context.broker;
     let sessionPresent = false;
+    let sharedMembers: ReturnType<typeof memberBindingsOf> = [];
     try {
       const connection = broker.connect(principal, { protocol: 'mqtt', remoteAddress: this.remoteAddress, clientId });
       this.connection = connection;
@@ -417,10 +432,21 @@ export class MqttSession {
           if (this.isClosed) return;
           if (broker.getQueue(name)) await connection.deleteQueue(name);
         }
+        // Memberships of shared groups belong to the discarded session too.
+        for (const member of memberBindingsOf(clientId, broker.listBindings())) {
+          if (this.isClosed) return;
+          await connection.unbind(member.binding);
+        }
       } else {
         for (const queueClass of [0, 1] as const) if (broker.getQueue(names[queueClass])) this.queues[queueClass] = names[queueClass];
-        sessionPresent = this.queues[0] !== undefined || this.queues[1] !== undefined || registry.hasPersistentState(clientId, broker.clock.now());
-        if (sessionPresent) this.subscriptions = SubscriptionSet.fromBindings(clientId, broker.listBindings());
+        const bindings = broker.listBindings();
+        sharedMembers = memberBindingsOf(clientId, bindings);
+        sessionPresent =
+          this.queues[0] !== undefined ||
+          this.queues[1] !== undefined ||
+          sharedMembers.length > 0 ||
+          registry.hasPersistentState(clientId, broker.clock.now());
+        if (sessionPresent) this.subscriptions = SubscriptionSet.fromBindings(clientId, bindings);
       }
     } catch (error) {
       return this.refuse(connackCodeFor(error, version), 'opening the session failed');
@@ -445,8 +471,10 @@ export class MqttSession {
     // [MQTT-3.2.2-21] (5.0): with Server Keep Alive the client uses the server's value.
     this.keepAliveMs = keepAlive * 1000;
     this.armKeepAlive();
-    for (const flight of this.client.retainedFlights()) this.resendFlight(flight);
+    // [MQTT-4.4.0-1]: unacknowledged PUBLISHes and PUBRELs are resent when a session resumes.
+    for (const flight of this.client.flightsToResend()) this.resendFlight(flight);
     for (const queueClass of [0, 1] as const) if (this.queues[queueClass]) this.startConsumer(queueClass);
+    for (const member of sharedMembers) this.joinShared(member.shared, member.qos, member.binding);
   }
 
   private connackProperties(assignedClientId: string | undefined, serverKeepAlive: number | undefined): NonNullable<IConnackPacket['properties']> {
@@ -538,7 +566,15 @@ export class MqttSession {
     if (outcome.rejected) reasonCode = Reason.quotaExceeded;
     else if (outcome.routed === 0) reasonCode = Reason.noMatchingSubscribers;
     // A refused QoS 2 message (reason >= 0x80) is new if sent again [MQTT-4.3.3-9] (5.0): not remembered.
-    if (packet.qos === 2 && reasonCode < 0x80) client.inboundQos2.add(packetId);
+    if (packet.qos === 2 && reasonCode < 0x80) {
+      client.inboundQos2.add(packetId);
+      const store = this.context.registry.store;
+      if (this.persistent && store) {
+        // Remembered durably, and PUBREC sent only once both the message and the identifier are stored:
+        // a PUBLISH resent after a restart is then recognised and not published twice [MQTT-4.3.3-10] (5.0).
+        durable = Promise.all([durable, store.saveId('inbound', this.clientId, packetId)]);
+      }
+    }
     if (packet.qos === 1) this.inboundQos1Pending += 1;
     this.acks.push({ packetId, kind: packet.qos === 1 ? 'puback' : 'pubrec', reasonCode }, durable);
     this.updateReading();
@@ -601,7 +637,21 @@ export class MqttSession {
     // The message was published at PUBREC time; PUBREL only ends the exchange, answered by PUBCOMP [MQTT-4.3.3-11] (5.0).
     const reply: IPubcompPacket = { cmd: 'pubcomp', messageId: packetId };
     if (this.version === 5 && !known) reply.reasonCode = Reason.packetIdentifierNotFound;
-    this.write(reply);
+    const store = this.context.registry.store;
+    // The state's own flag: a session resumed without expiry still has the identifiers its persistent
+    // predecessor stored.
+    if (!known || !this.client!.persistent || !store) {
+      this.write(reply);
+      return;
+    }
+    // PUBCOMP once the identifier is durably forgotten: were it still stored after a crash, a new message
+    // reusing it would be taken for a resend and dropped. Until then the client resends PUBREL.
+    store.clearId('inbound', this.clientId, packetId).then(
+      () => {
+        if (this.state === 'connected') this.write(reply);
+      },
+      (error: unknown) => this.internalError(error, 'removing a stored QoS 2 packet identifier failed'),
+    );
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -637,11 +687,22 @@ export class MqttSession {
     const message = delivery.message;
     if (queueClass === 1) {
       const pending = client.flightOf(message);
+      if (pending?.stage === 'pubrel') {
+        // Its PUBREC came before the connection ended but the core delivery was not settled yet: the
+        // client has the message (PUBREL was resent at CONNECT), the queue need not keep it.
+        this.ackCore(delivery.deliveryTag);
+        return;
+      }
       if (pending) {
-        // A message in flight when the previous connection ended: same packet identifier, DUP set, or
-        // PUBREL if the client had already sent PUBREC [MQTT-4.4.0-1].
+        // A message in flight when the previous connection ended: same packet identifier, DUP set [MQTT-4.4.0-1].
         pending.deliveryTag = delivery.deliveryTag;
         this.resendFlight(pending);
+        return;
+      }
+      if (client.flightCount >= this.window) {
+        // PUBREL-stage flights are settled in the core but still count against the client's Receive
+        // Maximum until PUBCOMP [MQTT-4.9.0-2]: the delivery waits for a free slot.
+        this.parked.push(delivery);
         return;
       }
     }
@@ -690,6 +751,8 @@ export class MqttSession {
       stage: 'publish',
       message,
       retain,
+      subscriptionIds,
+      queue: delivery.queue,
       deliveryTag: delivery.deliveryTag,
       fromRetainedStore: false,
     });
@@ -710,7 +773,7 @@ export class MqttSession {
   }
 
   private resendFlight(flight: OutboundFlight): void {
-    if (flight.stage === 'pubrel') {
+    if (flight.stage === 'pubrel' || !flight.message) {
       this.write({ cmd: 'pubrel', messageId: flight.packetId });
       return;
     }
@@ -722,7 +785,9 @@ export class MqttSession {
       // Once sent, a QoS 1/2 message is finished even if it expired meanwhile ([MQTT-4.3.3-7] for QoS 2).
       remaining === undefined ? undefined : Math.max(1, remaining),
     );
-    if (packet) this.sendPublish(packet);
+    // The same PUBLISH again, Subscription Identifiers included (5.0 3.3.4: a resend is the same packet);
+    // a session resumed by a 3.1.1 client has none to send.
+    if (packet) this.sendPublish(withSubscriptionIds(packet, this.version === 5 ? flight.subscriptionIds : NO_IDS));
   }
 
   /** Writes a PUBLISH unless it exceeds the client's Maximum Packet Size; returns whether it was sent. */
@@ -777,13 +842,53 @@ export class MqttSession {
       this.completeFlight(flight);
       return;
     }
+    if (flight.stage === 'pubrel') {
+      this.write({ cmd: 'pubrel', messageId: packetId }); // a repeated PUBREC
+      return;
+    }
+    // The client owns the message now [MQTT-4.3.3-5] (3.1.1 4.3.3): what remains is its packet identifier,
+    // and the core delivery is settled (a shared-queue message can no longer go to another member). A
+    // persistent session stores the identifier in the same turn and sends PUBREL once both the record and
+    // the settlement are durable, so that after a restart the flow resumes with PUBREL rather than a second
+    // PUBLISH [MQTT-4.4.0-1].
     flight.stage = 'pubrel';
-    this.write({ cmd: 'pubrel', messageId: packetId }); // [MQTT-4.3.3-4] (5.0)
+    this.ackCore(flight.deliveryTag);
+    flight.deliveryTag = undefined;
+    this.sharedFlights.delete(flight);
+    const sendPubrel = (): void => {
+      // Not when the flow ended meanwhile; after a reconnect, CONNECT resent it.
+      if (this.state === 'connected' && this.client?.flight(packetId) === flight) this.write({ cmd: 'pubrel', messageId: packetId }); // [MQTT-4.3.3-4] (5.0)
+    };
+    const store = this.context.registry.store;
+    if (!this.persistent || !store || flight.fromRetainedStore) {
+      sendPubrel();
+      return;
+    }
+    Promise.all([store.saveId('pubrel', this.clientId, packetId), this.settlementDurable(flight.queue)]).then(sendPubrel, (error: unknown) =>
+      this.internalError(error, 'storing a PUBREL state failed'),
+    );
+  }
+
+  /**
+   * Resolves once the settlements made so far on `queue` are durable. The queue writes a turn's
+   * settlements in a microtask queued by the ack, so the flush is asked for after it.
+   */
+  private async settlementDurable(queueName: string | undefined): Promise<void> {
+    const queue = queueName === undefined ? undefined : this.context.broker.getQueue(queueName);
+    if (!queue?.durable) return;
+    await Promise.resolve();
+    await queue.flush();
   }
 
   private onPubcomp(packet: IPubcompPacket): void {
     const flight = this.client!.flight(packet.messageId ?? 0);
     if (!flight || flight.qos !== 2 || flight.stage !== 'pubrel') return;
+    const store = this.context.registry.store;
+    if (this.client!.persistent && store && !flight.fromRetainedStore) {
+      store.clearId('pubrel', this.clientId, flight.packetId).catch((error: unknown) =>
+        this.context.logger.error({ err: error, clientId: this.clientId }, 'removing a stored PUBREL state failed'),
+      );
+    }
     this.completeFlight(flight);
   }
 
@@ -792,6 +897,9 @@ export class MqttSession {
     this.client!.removeFlight(flight);
     this.sharedFlights.delete(flight);
     this.ackCore(flight.deliveryTag);
+    // A slot of the client's Receive Maximum is free again.
+    const parked = this.parked.shift();
+    if (parked) this.deliver(parked, 1);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -863,13 +971,24 @@ export class MqttSession {
     const parsed = parseSharedFilter(requested.topic);
     if (!parsed) return this.version === 5 ? Reason.topicFilterInvalid : SUBACK_FAILURE_V3;
     const existing = this.shared.get(requested.topic);
+    const connection = this.connection!;
     if (existing) {
       // Re-subscribing changes only the QoS this member gets: the queue and binding are the group's.
+      if (existing.memberBinding && existing.qos !== requested.qos) {
+        try {
+          const binding = sharedMemberBinding(parsed, this.clientId, requested.qos);
+          await connection.bind(binding);
+          await connection.unbind(existing.memberBinding);
+          existing.memberBinding = binding;
+        } catch (error) {
+          return subackFailureFor(error, this.version);
+        }
+      }
       existing.qos = requested.qos;
       return requested.qos;
     }
-    const connection = this.connection!;
     const queue = sharedQueueName(parsed);
+    let memberBinding: BindingDeclaration | undefined;
     try {
       if (this.context.broker.getQueue(queue)) {
         await connection.declareQueue({ name: queue }, true);
@@ -881,21 +1000,39 @@ export class MqttSession {
         await connection.declareQueue({ name: queue, durable: false, autoDelete: true });
       }
       await connection.bind(sharedBinding(parsed));
+      if (this.persistent) {
+        // The session remembers the membership (5.0 4.1: its subscriptions are session state).
+        memberBinding = sharedMemberBinding(parsed, this.clientId, requested.qos);
+        await connection.bind(memberBinding);
+      }
     } catch (error) {
       this.context.logger.info({ err: error, clientId: this.clientId, filter: requested.topic }, 'mqtt shared subscription refused');
       return subackFailureFor(error, this.version);
     }
     if (this.state !== 'connected') return requested.qos;
-    this.sharedConsumers += 1;
-    const subscription: SharedSubscription = { ...parsed, topic: requested.topic, qos: requested.qos, queue, consumerTag: `mqtt-share-${this.sharedConsumers}` };
-    this.shared.set(requested.topic, subscription);
-    connection.consume(
-      this.channel!,
-      queue,
-      { consumerTag: subscription.consumerTag, prefetch: this.window },
-      { deliver: (delivery) => this.deliverShared(delivery, subscription), cancelled: () => this.shared.delete(requested.topic) },
-    );
+    this.joinShared(parsed, requested.qos, memberBinding);
     return requested.qos;
+  }
+
+  /** Consumes the group's queue as one of its members (new subscription, or a membership resumed at CONNECT). */
+  private joinShared(parsed: SharedFilter, qos: QoS, memberBinding: BindingDeclaration | undefined): void {
+    const topic = `$share/${parsed.group}/${parsed.filter}`;
+    const queue = sharedQueueName(parsed);
+    this.sharedConsumers += 1;
+    const subscription: SharedSubscription = { ...parsed, topic, qos, queue, consumerTag: `mqtt-share-${this.sharedConsumers}`, memberBinding };
+    try {
+      this.connection!.consume(
+        this.channel!,
+        queue,
+        { consumerTag: subscription.consumerTag, prefetch: this.window },
+        { deliver: (delivery) => this.deliverShared(delivery, subscription), cancelled: () => this.shared.delete(topic) },
+      );
+    } catch (error) {
+      // The group's queue is gone (deleted by an operator): so is the membership.
+      this.context.logger.info({ err: error, clientId: this.clientId, filter: topic }, 'mqtt shared subscription not resumed');
+      return;
+    }
+    this.shared.set(topic, subscription);
   }
 
   /** One member's share of the group's messages, at the lower of the published QoS and this member's. */
@@ -917,7 +1054,17 @@ export class MqttSession {
       this.ackCore(delivery.deliveryTag);
       return;
     }
-    const flight: OutboundFlight = { packetId: packetId!, qos, stage: 'publish', message, retain: false, deliveryTag: delivery.deliveryTag, fromRetainedStore: false };
+    const flight: OutboundFlight = {
+      packetId: packetId!,
+      qos,
+      stage: 'publish',
+      message,
+      retain: false,
+      subscriptionIds: NO_IDS,
+      queue: delivery.queue,
+      deliveryTag: delivery.deliveryTag,
+      fromRetainedStore: false,
+    };
     client.addFlight(flight);
     this.sharedFlights.add(flight);
   }
@@ -967,7 +1114,17 @@ export class MqttSession {
       if (packetId === undefined) return;
       const packet = toPublishPacket(message, { qos, retain: true, dup: false, messageId: packetId }, this.version, remaining);
       if (!packet || !this.sendPublish(withSubscriptionIds(packet, ids))) continue;
-      this.client!.addFlight({ packetId, qos, stage: 'publish', message, retain: true, deliveryTag: undefined, fromRetainedStore: true });
+      this.client!.addFlight({
+        packetId,
+        qos,
+        stage: 'publish',
+        message,
+        retain: true,
+        subscriptionIds: ids,
+        queue: undefined,
+        deliveryTag: undefined,
+        fromRetainedStore: true,
+      });
     }
   }
 
@@ -980,7 +1137,13 @@ export class MqttSession {
         // queue goes with its last consumer).
         this.shared.delete(filter);
         this.channel?.cancel(shared.consumerTag);
-        codes.push(Reason.success);
+        try {
+          if (shared.memberBinding) await this.connection!.unbind(shared.memberBinding);
+          codes.push(Reason.success);
+        } catch (error) {
+          codes.push(unsubackFailureFor(error));
+        }
+        if (this.state !== 'connected') return;
         continue;
       }
       const existing = this.subscriptions.get(filter);
@@ -1132,8 +1295,11 @@ export class MqttSession {
       const connection = this.connection;
       if (connection) {
         // Flights wait for their messages to come back: closing the channel returns them to their queues.
-        for (const flight of this.sharedFlights) this.client?.removeFlight(flight);
+        // Shared-queue messages may go to another member, so their flights end here (PUBREL-stage ones,
+        // settled in the core, stay: the client owns those messages and gets the PUBREL on return).
+        for (const flight of this.sharedFlights) if (flight.stage === 'publish') this.client?.removeFlight(flight);
         this.sharedFlights.clear();
+        this.parked.length = 0;
         if (this.persistent && this.client) {
           this.client.detachFlights();
           if (this.sessionExpirySeconds !== SESSION_NEVER_EXPIRES) {
@@ -1142,11 +1308,13 @@ export class MqttSession {
         }
         connection.closeChannels();
         if (!this.persistent) {
-          // Queues of an earlier persistent session this non-persistent one resumed end with it.
+          // Queues of an earlier persistent session this non-persistent one resumed end with it, and so
+          // do its memberships of shared groups.
           for (const queueClass of [0, 1] as const) {
             const name = this.queues[queueClass];
             if (name && this.context.broker.getQueue(name)?.durable) await connection.deleteQueue(name);
           }
+          for (const shared of this.shared.values()) if (shared.memberBinding) await connection.unbind(shared.memberBinding);
         }
         await connection.close();
       }
@@ -1165,24 +1333,19 @@ export class MqttSession {
     const broker = this.context.broker;
     const logger = this.context.logger;
     const clientId = this.clientId;
-    const publish = (): void => {
-      try {
-        const message = toCoreMessage(will.message, broker.clock.now());
-        broker.publish(principal, message);
-        if (will.message.retain) {
-          const key = topicToRoutingKey(will.message.topic);
-          const stored = will.message.payload.length === 0 ? broker.retained.clear(key) : broker.retained.set(key, message);
-          stored.catch((error: unknown) => logger.error({ err: error, clientId }, 'storing a retained will failed'));
-        }
-      } catch (error) {
-        logger.warn({ err: error, clientId }, 'publishing a will message failed');
-      }
-    };
+    const now = broker.clock.now();
+    const message = toCoreMessage(will.message, now);
+    const publish = (): void => publishWillMessage(broker, logger, clientId, principal, message);
     // 5.0 Will Delay Interval (3.1.3.2.2): the will waits, and is dropped if the client reconnects first;
-    // it is sent when the session ends if that comes sooner.
+    // it is sent when the session ends if that comes sooner. It is stored, so a restart keeps it: the
+    // delay counts from this disconnect.
     const delaySeconds = this.version === 5 ? Math.min(will.delaySeconds, this.sessionExpirySeconds) : 0;
-    if (delaySeconds > 0) this.context.registry.scheduleWill(clientId, delaySeconds * 1000, publish);
-    else publish();
+    if (delaySeconds > 0) {
+      const delayMs = delaySeconds * 1000;
+      this.context.registry.scheduleWill(clientId, delayMs, publish, { clientId, dueAt: now + delayMs, principal, message });
+    } else {
+      publish();
+    }
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -7,10 +7,15 @@ import { createHash } from 'node:crypto';
 import type { QoS } from 'mqtt-packet';
 import type { BindingDeclaration } from '../../core/broker.js';
 import { MQTT_EXCHANGE } from './convert.js';
-import { filterToPattern, isValidTopicFilter } from './topics.js';
+import type { BindingRecord } from '../../core/ports.js';
+import { filterToPattern, isValidTopicFilter, patternToFilter } from './topics.js';
 
 const PREFIX = '$share/';
 export const BINDING_SHARE_GROUP = 'x-mqtt-share-group';
+/** On a member's own binding to the group's queue: the member's client identifier. */
+export const BINDING_SHARE_MEMBER = 'x-mqtt-share-member';
+/** On a member's own binding: the QoS granted to it. */
+export const BINDING_SHARE_QOS = 'x-mqtt-qos';
 
 export interface SharedFilter {
   readonly group: string;
@@ -24,6 +29,13 @@ export interface SharedSubscription extends SharedFilter {
   qos: QoS;
   readonly queue: string;
   readonly consumerTag: string;
+  /**
+   * A persistent session's record of its membership: a second binding of the group's queue, naming the
+   * member (the router delivers a message once per queue however many bindings match, so it adds no
+   * copies). Durable with a durable group queue, it is how the membership survives a disconnect and a
+   * restart; undefined for members with clean sessions, whose membership ends with the connection.
+   */
+  memberBinding: BindingDeclaration | undefined;
 }
 
 /** Splits `$share/{group}/{filter}`; undefined when the group or the filter is not valid (5.0 4.8.2). */
@@ -55,4 +67,35 @@ export function sharedBinding(shared: SharedFilter): BindingDeclaration {
     routingKey: filterToPattern(shared.filter),
     arguments: { [BINDING_SHARE_GROUP]: shared.group },
   };
+}
+
+/** A persistent member's own binding to its group's queue (see SharedSubscription.memberBinding). */
+export function sharedMemberBinding(shared: SharedFilter, clientId: string, qos: QoS): BindingDeclaration {
+  return {
+    source: MQTT_EXCHANGE,
+    destination: sharedQueueName(shared),
+    destinationKind: 'queue',
+    routingKey: filterToPattern(shared.filter),
+    arguments: { [BINDING_SHARE_GROUP]: shared.group, [BINDING_SHARE_MEMBER]: clientId, [BINDING_SHARE_QOS]: qos },
+  };
+}
+
+/** A persistent session's shared subscriptions, from the member bindings naming it (session resumed). */
+export function memberBindingsOf(clientId: string, bindings: readonly BindingRecord[]): { shared: SharedFilter; qos: QoS; binding: BindingDeclaration }[] {
+  const found: { shared: SharedFilter; qos: QoS; binding: BindingDeclaration }[] = [];
+  for (const binding of bindings) {
+    const args = binding.arguments;
+    if (args[BINDING_SHARE_MEMBER] !== clientId || binding.source !== MQTT_EXCHANGE || binding.destinationKind !== 'queue') continue;
+    const group = args[BINDING_SHARE_GROUP];
+    if (typeof group !== 'string') continue;
+    const stored = args[BINDING_SHARE_QOS];
+    const qos: QoS = stored === 0 || stored === 2 ? stored : 1;
+    const shared = { group, filter: patternToFilter(binding.routingKey) };
+    found.push({
+      shared,
+      qos,
+      binding: { source: binding.source, destination: binding.destination, destinationKind: 'queue', routingKey: binding.routingKey, arguments: args },
+    });
+  }
+  return found;
 }

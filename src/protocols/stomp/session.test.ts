@@ -31,6 +31,10 @@ class GatedLog implements Log {
   get endOffset(): number {
     return this.inner.endOffset;
   }
+  get memoryBytes(): number {
+    return this.inner.memoryBytes;
+  }
+
   get sizeBytes(): number {
     return this.inner.sizeBytes;
   }

@@ -15,6 +15,8 @@ export interface FileLogStoreOptions {
   readonly directory: string;
   /** Told about every damaged record found (log line and metric); defaults to a process warning. */
   readonly onCorruption?: (report: CorruptionReport) => void;
+  /** Told how long each segment fdatasync took, in seconds. */
+  readonly onSync?: (seconds: number) => void;
   /** Segment size for logs opened without one. */
   readonly defaultSegmentBytes?: number;
   /** Bytes between sparse index entries; smaller means shorter scans and bigger indexes. */
@@ -31,6 +33,7 @@ interface OpenEntry {
 export class FileLogStore implements LogStore {
   private readonly directory: string;
   private readonly onCorruption: (report: CorruptionReport) => void;
+  private readonly onSync: ((seconds: number) => void) | undefined;
   private readonly defaultSegmentBytes: number;
   private readonly indexIntervalBytes: number;
   private readonly logs = new Map<string, OpenEntry>();
@@ -38,6 +41,7 @@ export class FileLogStore implements LogStore {
   constructor(options: FileLogStoreOptions) {
     this.directory = options.directory;
     this.onCorruption = options.onCorruption ?? warnAboutCorruption;
+    this.onSync = options.onSync;
     this.defaultSegmentBytes = positiveOr(options.defaultSegmentBytes, DEFAULT_SEGMENT_BYTES, 'defaultSegmentBytes');
     this.indexIntervalBytes = positiveOr(options.indexIntervalBytes, DEFAULT_INDEX_INTERVAL_BYTES, 'indexIntervalBytes');
   }
@@ -84,6 +88,7 @@ export class FileLogStore implements LogStore {
       segmentBytes,
       indexIntervalBytes: this.indexIntervalBytes,
       onCorruption: this.onCorruption,
+      ...(this.onSync ? { onSync: this.onSync } : {}),
       onClosed: (log) => {
         const entry = this.logs.get(name);
         if (entry?.log === log) this.logs.delete(name);

@@ -37,6 +37,8 @@ export interface FileLogConfig {
   readonly segmentBytes: number;
   readonly indexIntervalBytes: number;
   readonly onCorruption: (report: CorruptionReport) => void;
+  /** Told how long each fdatasync of a segment took, in seconds (the fsync latency histogram). */
+  readonly onSync?: (seconds: number) => void;
   /** Called once the log is closed, so the store forgets it. */
   readonly onClosed: (log: FileLog) => void;
 }
@@ -117,6 +119,13 @@ export class FileLog implements Log {
 
   get sizeBytes(): number {
     return this.totalBytes;
+  }
+
+  get memoryBytes(): number {
+    let bytes = 0;
+    for (const batch of this.pending) bytes += batch.length;
+    for (const batch of this.inflight) bytes += batch.length;
+    return bytes;
   }
 
   get isClosing(): boolean {
@@ -255,7 +264,9 @@ export class FileLog implements Log {
     const handle = await segment.acquire();
     if (!handle) return;
     try {
+      const started = performance.now();
       await handle.datasync();
+      this.config.onSync?.((performance.now() - started) / 1000);
     } finally {
       segment.release();
     }

@@ -134,6 +134,10 @@ function describeShapeProblem(snapshot: unknown): string | undefined {
     const list = snapshot[key];
     if (!Array.isArray(list) || !list.every(isObject)) return `${key} is not a list of records`;
   }
+  // Files written before services existed have no list: they load as having none.
+  if (snapshot.services !== undefined && (!Array.isArray(snapshot.services) || !snapshot.services.every(isObject))) {
+    return 'services is not a list of records';
+  }
   if (!isObject(snapshot.streamOffsets)) return 'streamOffsets is not an object';
   return undefined;
 }

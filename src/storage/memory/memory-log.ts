@@ -18,6 +18,8 @@ export class MemoryLogData {
 
 /** Framing bytes counted per record so sizeBytes compares with the file store's. */
 const RECORD_OVERHEAD_BYTES = 25;
+/** What a record costs in memory beyond its payload: the record object, the copy's typed-array header, allocator slack. */
+const RECORD_MEMORY_BYTES = 160;
 const COMPACT_MIN_HEAD = 1024;
 
 export class MemoryLog implements Log {
@@ -38,6 +40,11 @@ export class MemoryLog implements Log {
 
   get sizeBytes(): number {
     return this.data.sizeBytes;
+  }
+
+  get memoryBytes(): number {
+    const data = this.data;
+    return data.sizeBytes + (data.records.length - data.head) * (RECORD_MEMORY_BYTES - RECORD_OVERHEAD_BYTES);
   }
 
   get isClosed(): boolean {

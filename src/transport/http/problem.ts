@@ -40,6 +40,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   CHANNEL_CLOSED: 503,
   TIMEOUT: 504,
   RESOURCE_ALARM: 503,
+  SERVICE_NOT_FOUND: 404,
 };
 
 export function statusForCode(code: ErrorCode): number {

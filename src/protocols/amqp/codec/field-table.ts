@@ -7,6 +7,7 @@
  *   t -> boolean                      b, B, s, u, I, i, f, d -> number
  *   l, L -> signed 64-bit (RabbitMQ reads both as signed): number when a safe integer, else bigint
  *   T -> seconds since the epoch as a number (bigint beyond 2^53); the timestamp tag is not kept
+ *        (readFieldTableTags reports the tags, for arguments that depend on them)
  *   D -> number: unscaled value / 10^scale (the decimal tag is not kept)
  *   S -> string when the octets are valid UTF-8, else Uint8Array (binary data in a longstr survives)
  *   x -> Uint8Array   A -> array   F -> table   V -> null
@@ -52,6 +53,27 @@ const TAG_t = 0x74;
 /** Reads a field table: a 32-bit size, then name/value pairs filling exactly that many octets. */
 export function readFieldTable(reader: WireReader): FieldTable {
   return readTableBody(reader, 0);
+}
+
+/**
+ * Reads a field table and returns the type tag of each entry (its last one, for a repeated name): what
+ * decoding does not keep, for the few arguments whose meaning depends on it (a T `x-stream-offset` is a
+ * point in time, an integer one an offset).
+ */
+export function readFieldTableTags(reader: WireReader): Map<string, number> {
+  const size = reader.long();
+  reader.need(size);
+  const end = reader.pos + size;
+  const inner = new WireReader(reader.bytes, reader.pos, end);
+  const tags = new Map<string, number>();
+  while (inner.pos < end) {
+    const name = inner.shortStrLenient();
+    inner.need(1);
+    tags.set(name, inner.bytes[inner.pos]!);
+    readValue(inner, 0);
+  }
+  reader.pos = end;
+  return tags;
 }
 
 /** Writes a field table: a 32-bit size, then the name/value pairs. */

@@ -5,7 +5,7 @@
 export * from './amqp-definitions.generated.js';
 export { AmqpCodecError, CodecReplyCode, isAmqpCodecError } from './codec-error.js';
 export type { CodecReplyName } from './codec-error.js';
-export { decodeFieldTable, encodeFieldTable, MAX_FIELD_DEPTH, readFieldTable, writeFieldTable } from './field-table.js';
+export { decodeFieldTable, encodeFieldTable, MAX_FIELD_DEPTH, readFieldTable, readFieldTableTags, writeFieldTable } from './field-table.js';
 export type { FieldTable, FieldValue } from './field-table.js';
 export { FRAME_SIZE_TOLERANCE, FrameReader, PROTOCOL_HEADER } from './frame-reader.js';
 export type {

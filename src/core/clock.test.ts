@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { systemClock } from './clock.js';
+
+const MAX_TIMER_MS = 0x7fffffff;
+
+describe('systemClock timers', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
+  afterEach(() => mock.timers.reset());
+
+  it('runs a timer longer than a Node timer holds at its time, not at once', () => {
+    let fired = 0;
+    systemClock.setTimer(MAX_TIMER_MS + 1000, () => (fired += 1));
+    mock.timers.tick(10);
+    assert.equal(fired, 0);
+    mock.timers.tick(MAX_TIMER_MS - 10);
+    assert.equal(fired, 0);
+    mock.timers.tick(999);
+    assert.equal(fired, 0);
+    mock.timers.tick(1);
+    assert.equal(fired, 1);
+  });
+
+  it('cancels a long timer in any link of its chain', () => {
+    let fired = 0;
+    const handle = systemClock.setTimer(MAX_TIMER_MS + 1000, () => (fired += 1));
+    mock.timers.tick(MAX_TIMER_MS + 10);
+    handle.cancel();
+    mock.timers.tick(2000);
+    assert.equal(fired, 0);
+  });
+
+  it('runs short timers once', () => {
+    let fired = 0;
+    systemClock.setTimer(50, () => (fired += 1));
+    mock.timers.tick(49);
+    assert.equal(fired, 0);
+    mock.timers.tick(1);
+    mock.timers.tick(100);
+    assert.equal(fired, 1);
+  });
+});
