@@ -220,6 +220,24 @@ describe('queue policies', () => {
     }
   });
 
+  it('delivers a message with expiration 0 only to a consumer there at once, as RabbitMQ does', async () => {
+    const clock = new ManualClock();
+    const { h, dead } = await withDeadLetters({}, clock);
+    try {
+      // No consumer: expired at once, even for a consumer arriving within the same millisecond.
+      await publishTo(h.connection, 'q', 'nobody-waits', { properties: { expiration: 0 } });
+      await settle();
+      assert.deepEqual(dead.texts, ['nobody-waits']);
+      const consumer = new Recorder();
+      h.connection.consume(h.channel, 'q', { noAck: true }, consumer.callbacks);
+      await publishTo(h.connection, 'q', 'taken-at-once', { properties: { expiration: 0 } });
+      assert.deepEqual((await consumer.waitFor(1)).map((delivery) => bodyText(delivery)), ['taken-at-once']);
+      assert.deepEqual(dead.texts, ['nobody-waits']);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('honours a per-message expiration shorter than the queue TTL', async () => {
     const clock = new ManualClock();
     const { h, dead } = await withDeadLetters({}, clock);

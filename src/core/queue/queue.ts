@@ -376,7 +376,16 @@ export class Queue {
             continue;
           }
           const consumer = this.pickConsumer();
-          if (!consumer) break;
+          if (!consumer) {
+            // A message at its expiry instant that no consumer takes now is expired: a TTL of 0 means
+            // "deliver immediately or never", as in RabbitMQ, however fast the next consumer comes.
+            if (head.expiresAt <= now) {
+              this.takeHead();
+              this.deadLetterAndSettle(head, 'expired');
+              continue;
+            }
+            break;
+          }
           this.takeHead();
           this.deliverTo(consumer, head);
           delivered += 1;
@@ -450,7 +459,7 @@ export class Queue {
       this.dropPendingHeads();
       const head = this.peekHead();
       if (head) {
-        if (head.expiresAt < this.host.clock.now()) {
+        if (head.expiresAt <= this.host.clock.now()) {
           this.takeHead();
           this.deadLetterAndSettle(head, 'expired');
           continue;
