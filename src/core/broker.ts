@@ -97,6 +97,11 @@ export interface PublishOutcome {
    * queues: after the fsync that covers it). Confirm the publish only then.
    */
   readonly durable: Promise<void>;
+  /**
+   * Nothing was left to wait for (no persistent message went to a durable queue or a stream): `durable`
+   * is already resolved, so an adapter may confirm at once instead of waiting a promise turn.
+   */
+  readonly alreadyDurable: boolean;
 }
 
 /**
@@ -952,7 +957,7 @@ export class Broker {
     }
     if (waits && waits.length > 0) durable = Promise.all([durable, ...waits]).then(() => undefined);
     if (routed === 0) this.metrics.count('courier_messages_unroutable_total');
-    return { routed, rejected, durable };
+    return { routed, rejected, durable, alreadyDurable: durable === RESOLVED };
   }
 
   /** Streams keep every message, persistent or not; confirms wait for the stream's flush. */

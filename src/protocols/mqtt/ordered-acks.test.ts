@@ -35,6 +35,21 @@ describe('OrderedAcks', () => {
     assert.equal(acks.pending, 0);
   });
 
+  it('sends an already durable acknowledgement at once, or after the earlier ones it must follow', async () => {
+    const sent: number[] = [];
+    const acks = new OrderedAcks((ack: PendingAck) => sent.push(ack.packetId), () => assert.fail('no failure expected'));
+    acks.ready({ packetId: 1, kind: 'puback', reasonCode: 0 });
+    assert.deepEqual(sent, [1], 'nothing pending: sent synchronously');
+    const slow = deferred();
+    acks.push({ packetId: 2, kind: 'puback', reasonCode: 0 }, slow.promise);
+    acks.ready({ packetId: 3, kind: 'puback', reasonCode: 0 });
+    assert.deepEqual(sent, [1]);
+    assert.equal(acks.pending, 2);
+    slow.resolve();
+    await turn();
+    assert.deepEqual(sent, [1, 2, 3]);
+  });
+
   it('reports a storage failure instead of acknowledging', async () => {
     const failures: unknown[] = [];
     const sent: number[] = [];

@@ -29,6 +29,15 @@ export class OrderedAcks {
     return this.entries.length - this.head;
   }
 
+  /** An acknowledgement whose message is durable already: sent now unless earlier ones still wait. */
+  ready(ack: PendingAck): void {
+    if (this.head === this.entries.length) {
+      this.send(ack);
+      return;
+    }
+    this.entries.push({ ...ack, done: true });
+  }
+
   push(ack: PendingAck, durable: Promise<unknown>): void {
     const entry: Entry = { ...ack, done: false };
     this.entries.push(entry);

@@ -576,7 +576,10 @@ export class MqttSession {
       }
     }
     if (packet.qos === 1) this.inboundQos1Pending += 1;
-    this.acks.push({ packetId, kind: packet.qos === 1 ? 'puback' : 'pubrec', reasonCode }, durable);
+    const ack: PendingAck = { packetId, kind: packet.qos === 1 ? 'puback' : 'pubrec', reasonCode };
+    // Transient traffic is durable as soon as it is stored: no promise turn per PUBACK.
+    if (durable === outcome.durable && outcome.alreadyDurable) this.acks.ready(ack);
+    else this.acks.push(ack, durable);
     this.updateReading();
   }
 
