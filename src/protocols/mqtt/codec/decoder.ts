@@ -1,11 +1,13 @@
 /**
  * The MQTT decoder of one connection: framing (with the packet size limit), protocol level sniffing of
- * the first packet, UTF-8 checks, then mqtt-packet's parser on each whole packet.
+ * the first packet, UTF-8 checks, then the message path's packets read directly (fast-decode.ts) and
+ * every other packet by mqtt-packet's parser.
  *
  * Pure: bytes in, packets (or one error) out. After an error it decodes nothing more.
  */
 import { parser as createParser, type Packet, type Parser } from 'mqtt-packet';
 import { sniffConnect, type ProtocolVersion } from './connect-sniff.js';
+import { decodeFast } from './fast-decode.js';
 import { PacketFramer } from './framer.js';
 import { stringFieldsWellFormed } from './utf8-fields.js';
 
@@ -77,6 +79,9 @@ export class MqttDecoder {
     if (!stringFieldsWellFormed(bytes, version)) {
       return this.fail({ kind: 'malformed', detail: 'a string field is not well-formed UTF-8 or contains U+0000' });
     }
+    // Before a CONNECT was seen, only mqtt-packet reads (it learns the version from the CONNECT).
+    const fast = this.versionSeen === undefined ? undefined : decodeFast(bytes, version);
+    if (fast) return this.sink.packet(fast);
     this.parsed = undefined;
     this.parseError = undefined;
     this.parser.parse(bytes);
