@@ -205,7 +205,11 @@ export class MqttSession {
       (ack) => this.sendAck(ack),
       (error) => this.internalError(error, 'storing a published message failed'),
     );
-    socket.on('data', (chunk: Buffer) => this.decoder.feed(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      // Keep-alive counts from the last bytes read: one clock read per chunk, not per packet in it.
+      this.lastPacketAt = context.broker.clock.now();
+      this.decoder.feed(chunk);
+    });
     socket.on('error', (error) => this.context.logger.debug({ err: error, clientId: this.clientId }, 'mqtt socket error'));
     socket.on('close', () => {
       this.closeTimer?.cancel();
@@ -232,7 +236,6 @@ export class MqttSession {
   private receive(packet: Packet): boolean {
     if (this.isClosed) return false;
     this.context.stats.packetsReceived += 1;
-    this.lastPacketAt = this.context.broker.clock.now();
     if (this.busy || this.inbox.length > 0) {
       this.inbox.push(packet);
       this.updateReading();
