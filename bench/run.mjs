@@ -72,6 +72,24 @@ const SCENARIOS = new Map([
     },
   ]),
   [
+    'stomp-throughput',
+    {
+      description: 'STOMP 1.2 publish -> consume through /queue/, 16 B and 1 KiB, receipts every 100 (window 1,000), ack:client prefetch 1,000',
+      script: 'dist/bench/stomp-bench.js',
+      args: ({ quick }) => (quick ? ['--quick'] : []),
+      peers: ['rabbitmq'],
+    },
+  ],
+  [
+    'http-publish',
+    {
+      description: 'HTTP POST /api/queues/{q}/messages with keep-alive and 64 requests in flight, 16 B and 1 KiB, consumed by long-poll GET + ack',
+      script: 'dist/bench/http-bench.js',
+      args: ({ quick }) => (quick ? ['--quick'] : []),
+      peers: ['rabbitmq'],
+    },
+  ],
+  [
     'mqtt-connections',
     {
       description: 'broker RSS with 10,000 idle MQTT connections (all CONNACKed), connect rate, per-connection cost',
@@ -86,7 +104,7 @@ const SCENARIOS = new Map([
 const PEERS = new Map([
   ['mosquitto', 'Mosquitto (Debian package; bench/peers/install.sh)'],
   ['aedes', 'Aedes (npm)'],
-  ['rabbitmq', 'RabbitMQ with its MQTT plugin (Debian package; bench/peers/install.sh)'],
+  ['rabbitmq', 'RabbitMQ with its MQTT and STOMP plugins (management for http-publish) (Debian package; bench/peers/install.sh)'],
   ['nats', 'NATS with its MQTT gateway on JetStream (Debian package; bench/peers/install.sh)'],
 ]);
 

@@ -127,6 +127,8 @@ export class WorkerProcess<R> {
   }
 
   private send(message: ToWorker): void {
-    if (this.child.connected) this.child.send(message);
+    // A worker that reported and disconnected meanwhile (EPIPE) has nothing left to be told; without the
+    // callback that failure would be an 'error' event failing the run.
+    if (this.child.connected) this.child.send(message, (error) => void error);
   }
 }

@@ -6,7 +6,7 @@
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
-export type Protocol = 'mqtt' | 'amqp' | 'nats' | 'http';
+export type Protocol = 'mqtt' | 'amqp' | 'nats' | 'http' | 'stomp';
 
 export const LOOPBACK = '127.0.0.1';
 

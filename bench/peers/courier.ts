@@ -1,11 +1,11 @@
 /**
  * Courier from this checkout (`node bin/courier.js serve`, the compiled build), with a fresh data dir in
  * the work dir, bound to loopback on non-default ports: MQTT 21883, HTTP 28080, AMQP 25672 for AMQP
- * scenarios; STOMP and Kafka off. Settings are otherwise the defaults a user gets (fsync always,
+ * scenarios, STOMP 21613 for STOMP scenarios; Kafka off. Settings are otherwise the defaults a user gets (fsync always,
  * log level info, to a file).
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,11 +16,14 @@ export const COURIER_MQTT_PORT = 21883;
 export const COURIER_HTTP_PORT = 28080;
 /** Only for AMQP scenarios; otherwise the AMQP listener stays off. */
 export const COURIER_AMQP_PORT = 25672;
+/** Only for STOMP scenarios; otherwise the STOMP listener stays off. */
+export const COURIER_STOMP_PORT = 21613;
 
 // Compiled to dist/bench/peers/courier.js: the checkout is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const LAUNCHER = join(ROOT, 'bin', 'courier.js');
 const ADAPTERS = join(ROOT, 'dist', 'src', 'server', 'protocol-adapters.js');
+const HTTP_API = join(ROOT, 'dist', 'src', 'protocols', 'http', 'api.js');
 
 /** The protocol adapters `courier serve` runs in this build, read from the compiled registry. */
 async function builtAdapters(): Promise<Set<Protocol>> {
@@ -28,6 +31,9 @@ async function builtAdapters(): Promise<Set<Protocol>> {
   const found = new Set<Protocol>();
   if (/protocols\/mqtt\//.test(source)) found.add('mqtt');
   if (/protocols\/amqp\//.test(source)) found.add('amqp');
+  if (/protocols\/stomp\//.test(source)) found.add('stomp');
+  // The HTTP messaging API is part of the server, not a listed adapter.
+  if (await access(HTTP_API).then(() => true, () => false)) found.add('http');
   return found;
 }
 
@@ -54,7 +60,8 @@ export function courierLauncher(protocol: Protocol, options: CourierLaunchOption
     unavailable: async () => ((await builtAdapters()).has(protocol) ? undefined : `${protocol.toUpperCase()} adapter not built`),
     async start(workDir: string): Promise<RunningBroker> {
       const amqpPort = protocol === 'amqp' ? COURIER_AMQP_PORT : 0;
-      for (const port of [COURIER_MQTT_PORT, COURIER_HTTP_PORT, ...(amqpPort ? [amqpPort] : [])]) await waitForPortFree(LOOPBACK, port, 5_000);
+      const stompPort = protocol === 'stomp' ? COURIER_STOMP_PORT : 0;
+      for (const port of [COURIER_MQTT_PORT, COURIER_HTTP_PORT, ...(amqpPort ? [amqpPort] : []), ...(stompPort ? [stompPort] : [])]) await waitForPortFree(LOOPBACK, port, 5_000);
       const child = await ManagedProcess.start({
         label: 'courier',
         command: process.execPath,
@@ -71,7 +78,7 @@ export function courierLauncher(protocol: Protocol, options: CourierLaunchOption
           '--amqp-port',
           String(amqpPort),
           '--stomp-port',
-          '0',
+          String(stompPort),
           '--kafka-port',
           '0',
           '--http-port',
@@ -83,6 +90,8 @@ export function courierLauncher(protocol: Protocol, options: CourierLaunchOption
       try {
         await waitForPort(LOOPBACK, COURIER_MQTT_PORT, 30_000, child);
         if (amqpPort) await waitForPort(LOOPBACK, amqpPort, 30_000, child);
+        if (stompPort) await waitForPort(LOOPBACK, stompPort, 30_000, child);
+        if (protocol === 'http') await waitForPort(LOOPBACK, COURIER_HTTP_PORT, 30_000, child);
       } catch (error) {
         await child.stop();
         throw error;
@@ -91,7 +100,7 @@ export function courierLauncher(protocol: Protocol, options: CourierLaunchOption
         name: 'courier',
         version: await describeVersion(),
         host: LOOPBACK,
-        ports: { mqtt: COURIER_MQTT_PORT, http: COURIER_HTTP_PORT, ...(amqpPort ? { amqp: amqpPort } : {}) },
+        ports: { mqtt: COURIER_MQTT_PORT, http: COURIER_HTTP_PORT, ...(amqpPort ? { amqp: amqpPort } : {}), ...(stompPort ? { stomp: stompPort } : {}) },
         pid: child.pid,
         settings: [
           `node ${process.version}, default settings (fsync always, log level info to a file)`,
