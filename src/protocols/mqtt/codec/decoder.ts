@@ -29,7 +29,6 @@ export interface DecoderSink {
 
 export class MqttDecoder {
   private readonly framer: PacketFramer;
-  private readonly parser: Parser;
   private versionSeen: ProtocolVersion | undefined;
   private parsed: Packet | undefined;
   private parseError: string | undefined;
@@ -40,13 +39,22 @@ export class MqttDecoder {
     private readonly sink: DecoderSink,
   ) {
     this.framer = new PacketFramer(maxPacketBytes);
-    this.parser = createParser();
-    this.parser.on('packet', (packet: Packet) => {
+  }
+
+  /**
+   * A parser for one whole packet, made when needed and not kept: after the CONNECT, only packets off
+   * the message path reach it (SUBSCRIBE, DISCONNECT, ...), and an idle connection should not hold one.
+   */
+  private parser(version: ProtocolVersion | undefined): Parser {
+    // Before the CONNECT it learns the version from the packet; after, it is told.
+    const parser = version === undefined ? createParser() : createParser({ protocolVersion: version });
+    parser.on('packet', (packet: Packet) => {
       this.parsed = packet;
     });
-    this.parser.on('error', (error: unknown) => {
+    parser.on('error', (error: unknown) => {
       this.parseError = error instanceof Error ? error.message : String(error);
     });
+    return parser;
   }
 
   /** The protocol version of the connection, known once a CONNECT was seen. */
@@ -84,7 +92,7 @@ export class MqttDecoder {
     if (fast) return this.sink.packet(fast);
     this.parsed = undefined;
     this.parseError = undefined;
-    this.parser.parse(bytes);
+    this.parser(this.versionSeen).parse(bytes);
     const packet = this.parsed as Packet | undefined;
     if (this.parseError !== undefined || !packet) {
       return this.fail({ kind: 'malformed', detail: this.parseError ?? 'the packet could not be parsed' });
