@@ -607,7 +607,9 @@ export class MqttSession {
 
   private ackPacket(ack: PendingAck): IPubackPacket | IPubrecPacket {
     const packet: IPubackPacket | IPubrecPacket = { cmd: ack.kind, messageId: ack.packetId };
-    if (this.version === 5 && ack.reasonCode !== Reason.success) {
+    // 5.0: a success is sent as its two-byte short form (3.4.2.1), which the codec frames directly.
+    if (this.version === 5 && ack.reasonCode === Reason.success) packet.reasonCode = Reason.success;
+    else if (this.version === 5) {
       packet.reasonCode = ack.reasonCode;
       // [MQTT-3.1.2-29]: reason strings on acknowledgements only if the client asked for problem information.
       if (this.problemInformation && ack.reasonCode >= 0x80) packet.properties = { reasonString: publishFailureText(ack.reasonCode) };
