@@ -15,8 +15,10 @@ import { createMqttAdapterFactory } from '../../src/protocols/mqtt/index.js';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
 import type { ServerConfig } from '../../src/server/settings.js';
 import { testServerConfig } from '../support/server-config.js';
+import { until, WAIT_MS } from '../support/until.js';
 
-export const WAIT_MS = 10_000;
+export { until, WAIT_MS };
+
 
 export interface MqttTestServer {
   readonly server: ServerHandle;
@@ -148,31 +150,6 @@ export class Inbox {
   }
 }
 
-/**
- * Resolves once `condition` holds, checked on each notification and on a coarse poll; fails after the
- * timeout with `what` in the message.
- */
-export async function until(condition: () => boolean, what: string, timeoutMs = WAIT_MS, notify?: Set<() => void>): Promise<void> {
-  if (condition()) return;
-  await new Promise<void>((resolve, reject) => {
-    const check = (): void => {
-      if (!condition()) return;
-      cleanup();
-      resolve();
-    };
-    const poll = setInterval(check, 20);
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out waiting for ${what}`));
-    }, timeoutMs);
-    notify?.add(check);
-    const cleanup = (): void => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      notify?.delete(check);
-    };
-  });
-}
 
 /** Resolves once no connection of this client identifier is left on the server (its session ended). */
 export function sessionGone(broker: MqttTestServer, clientId: string): Promise<void> {

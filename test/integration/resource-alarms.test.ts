@@ -13,20 +13,12 @@ import mqtt from 'mqtt';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
 import { testServerConfig } from '../support/server-config.js';
 import { StompTcpClient } from '../support/stomp-tcp-client.js';
+import { until } from '../support/until.js';
 
 const WATERMARK = 1024 * 1024;
 const BODY = Buffer.alloc(64 * 1024, 0x62);
 /** Four times the watermark: without flow control all of it would sit in memory. */
 const MESSAGES = 64;
-const WAIT_MS = 10_000;
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('memory alarm: publishers are blocked and resume, nothing lost', () => {
   let server: ServerHandle;

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import { startServer, transientDirectoryName, type ServerHandle } from '../../src/server/server.js';
 import { testServerConfig } from '../support/server-config.js';
+import { until } from '../support/until.js';
 
 const MESSAGES = 400;
 const BODY_BYTES = 32 * 1024;
@@ -40,11 +41,7 @@ describe('transient queue backlog moves to disk', () => {
       const queue = server.broker.getQueue('backlog')!;
       assert.equal(queue.messageCount, MESSAGES);
       // The move and the file writes finish shortly after the confirms (nothing waits for them).
-      const deadline = Date.now() + 10_000;
-      while (queue.memoryBytes >= 1024 * 1024) {
-        assert.ok(Date.now() < deadline, `the queue still holds ${queue.memoryBytes} bytes in memory`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      await until(() => queue.memoryBytes < 1024 * 1024, 'the queue to hold less than 1 MiB in memory');
       assert.ok(queue.storedBytes > MESSAGES * BODY_BYTES, 'the backlog is in the log');
       assert.deepEqual((await readdir(join(dataDir, transientDirectoryName))).length, 1, 'one spilled log');
 
