@@ -33,4 +33,19 @@ describe('ResourceAlarms', () => {
     assert.deepEqual(seen, ['first', 'second']);
     assert.equal(alarms.listenerCount, 0);
   });
+
+  it('onceClear calls back once when publishing is allowed again, at once when it is, and not after being stopped', () => {
+    const alarms = new ResourceAlarms();
+    const calls: string[] = [];
+    alarms.onceClear(() => calls.push('no alarm'));
+    alarms.set('disk', true);
+    alarms.onceClear(() => calls.push('cleared'));
+    const stop = alarms.onceClear(() => calls.push('stopped'));
+    stop();
+    alarms.set('disk', false);
+    alarms.set('disk', true);
+    alarms.set('disk', false);
+    assert.deepEqual(calls, ['no alarm', 'cleared']);
+    assert.equal(alarms.listenerCount, 0);
+  });
 });

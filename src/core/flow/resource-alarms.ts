@@ -44,14 +44,24 @@ export class ResourceAlarms {
 
   /** Resolves at once when no alarm is on, else once publishing is allowed again. */
   whenClear(): Promise<void> {
-    if (!this.blocked) return Promise.resolve();
-    return new Promise((resolve) => {
-      const stop = this.subscribe((blocked) => {
-        if (blocked) return;
-        stop();
-        resolve();
-      });
+    return new Promise((resolve) => this.onceClear(resolve));
+  }
+
+  /**
+   * Calls `callback` once publishing is allowed (at once when no alarm is on). Returns the function
+   * that stops waiting, for a publisher that goes away first.
+   */
+  onceClear(callback: () => void): () => void {
+    if (!this.blocked) {
+      callback();
+      return () => undefined;
+    }
+    const stop = this.subscribe((blocked) => {
+      if (blocked) return;
+      stop();
+      callback();
     });
+    return stop;
   }
 
   /** Throws RESOURCE_ALARM while an alarm is on: for publishers that cannot be paused (an HTTP request). */

@@ -1186,10 +1186,8 @@ export class MqttSession {
    * pushes back) while a memory or disk alarm is on. This publish is still taken; the next wait.
    */
   private blockUntilAlarmClears(): void {
-    const alarms = this.context.broker.alarms;
-    this.stopWatchingAlarm = alarms.subscribe((blocked) => {
-      if (blocked) return;
-      this.stopWatchingAlarm?.();
+    const alarms = this.context.broker.alarms; // blocked: onPublish calls this only during an alarm
+    this.stopWatchingAlarm = alarms.onceClear(() => {
       this.stopWatchingAlarm = undefined;
       if (this.connection) this.connection.publishBlocked = false;
       // Its PINGREQs were not read meanwhile: the keep-alive counts from now.

@@ -712,17 +712,18 @@ export class StompSession {
     if (!alarms.blocked || this.state === 'closed') return;
     this.context.logger.debug({ session: this.sessionId, reason: alarms.reason }, 'stomp publisher blocked by a resource alarm');
     await new Promise<void>((resolve) => {
-      const stop = alarms.subscribe((blocked) => {
-        if (!blocked) this.stopWatchingAlarm?.();
-      });
       if (this.connection) this.connection.publishBlocked = true;
-      this.stopWatchingAlarm = () => {
-        stop();
+      // Run when the alarm clears, or at teardown (then it also stops the wait). The alarm is on here
+      // (checked above, in this same turn), so onceClear does not call it before stopWaiting is set.
+      const release = (): void => {
+        stopWaiting();
         this.stopWatchingAlarm = undefined;
         if (this.connection) this.connection.publishBlocked = false;
         this.lastReadAt = this.clock.now();
         resolve();
       };
+      this.stopWatchingAlarm = release;
+      const stopWaiting = alarms.onceClear(release);
     });
   }
 
