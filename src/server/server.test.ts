@@ -10,26 +10,11 @@ import { LOCK_FILE } from '../storage/index.js';
 import type { ProtocolAdapter, ProtocolAdapterFactory } from './listeners.js';
 import { startServer, type ServerHandle } from './server.js';
 import type { ServerConfig } from './settings.js';
+import { testServerConfig } from '../../test/support/server-config.js';
 
+/** The shared test configuration (test/support), with the HTTP listener on: these tests probe it. */
 function configFor(dataDir: string, overrides: Partial<ServerConfig> = {}): ServerConfig {
-  return {
-    configFile: undefined,
-    topology: undefined,
-    dataDir,
-    bind: '127.0.0.1',
-    mqttPort: null,
-    amqpPort: null,
-    stompPort: null,
-    httpPort: 0,
-    kafkaPort: null,
-    logLevel: 'silent',
-    fsync: { mode: 'always' },
-    segmentBytes: 1024 * 1024,
-    httpBodyLimit: 1024 * 1024,
-    memoryHighWatermark: 256 * 1024 * 1024,
-    diskFreeLimit: 0,
-    ...overrides,
-  };
+  return testServerConfig(dataDir, { httpPort: 0, ...overrides });
 }
 
 async function exists(path: string): Promise<boolean> {
