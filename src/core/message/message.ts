@@ -12,6 +12,24 @@ export type HeaderValue =
   | HeaderValue[]
   | HeaderTable;
 
+/**
+ * A scalar header value as text (strings as they are; numbers, bigints and booleans spelled out), for
+ * protocols whose headers are strings (MQTT user properties, STOMP headers). Bytes, null, arrays and
+ * tables have no single text form: undefined, and each protocol decides what to do with them.
+ */
+export function scalarHeaderText(value: HeaderValue): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return String(value);
+    default:
+      return undefined;
+  }
+}
+
 export interface HeaderTable {
   [name: string]: HeaderValue;
 }

@@ -14,7 +14,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IPublishPacket, QoS, UserProperties } from 'mqtt-packet';
-import type { HeaderTable, HeaderValue, Message, MessageProperties } from '../../core/message/message.js';
+import { scalarHeaderText, type HeaderTable, type Message, type MessageProperties } from '../../core/message/message.js';
 import type { ProtocolVersion } from './codec/connect-sniff.js';
 import { routingKeyToTopic, topicToRoutingKey } from './topics.js';
 
@@ -157,28 +157,16 @@ function userPropertiesOf(headers: HeaderTable): UserProperties | undefined {
     if (INTERNAL_HEADERS.has(name)) continue;
     const value = headers[name]!;
     if (Array.isArray(value)) {
-      const texts = value.map(textOf).filter((text): text is string => text !== undefined);
+      const texts = value.map(scalarHeaderText).filter((text): text is string => text !== undefined);
       if (texts.length > 0) (out ??= {})[name] = texts;
       continue;
     }
-    const text = textOf(value);
+    const text = scalarHeaderText(value);
     if (text !== undefined) (out ??= {})[name] = text;
   }
   return out;
 }
 
-function textOf(value: HeaderValue): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return value;
-    case 'number':
-    case 'bigint':
-    case 'boolean':
-      return String(value);
-    default:
-      return undefined;
-  }
-}
 
 function bufferOf(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import type { HeaderTable, HeaderValue, Message, MessageProperties } from '../../core/message/message.js';
+import { scalarHeaderText, type HeaderTable, type HeaderValue, type Message, type MessageProperties } from '../../core/message/message.js';
 import type { StompHeaders } from './codec/frame.js';
 import type { FrameWriter } from './codec/serializer.js';
 import { invalidHeader } from './errors.js';
@@ -106,18 +106,9 @@ export function messageFromSend(
 }
 
 function headerText(value: HeaderValue): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return value;
-    case 'number':
-    case 'bigint':
-    case 'boolean':
-      return String(value);
-    default:
-      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
-      // Arrays and tables (x-death...) and null have no STOMP form.
-      return undefined;
-  }
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  // Arrays and tables (x-death...) and null have no STOMP form.
+  return scalarHeaderText(value);
 }
 
 /** Writes a message's properties and headers (after the session's own MESSAGE headers). */
