@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { systemClock } from './clock.js';
+import { everyInterval, ManualClock, systemClock } from './clock.js';
 
 const MAX_TIMER_MS = 0x7fffffff;
 
@@ -38,5 +38,26 @@ describe('systemClock timers', () => {
     mock.timers.tick(1);
     mock.timers.tick(100);
     assert.equal(fired, 1);
+  });
+});
+
+describe('everyInterval', () => {
+  it('ticks every interval until cancelled, also when cancelled from inside a tick', () => {
+    const clock = new ManualClock();
+    let ticks = 0;
+    const handle = everyInterval(clock, 100, () => {
+      ticks += 1;
+      if (ticks === 3) handle.cancel();
+    });
+    clock.advance(99);
+    assert.equal(ticks, 0);
+    clock.advance(1);
+    assert.equal(ticks, 1);
+    clock.advance(1000);
+    assert.equal(ticks, 3);
+    const outside = everyInterval(clock, 10, () => (ticks += 100));
+    outside.cancel();
+    clock.advance(100);
+    assert.equal(ticks, 3);
   });
 });

@@ -23,6 +23,28 @@ export const systemClock: Clock = {
 };
 
 /**
+ * Calls `tick` every `intervalMs` on `clock` until the returned handle is cancelled (also from inside
+ * `tick`). Each tick is armed after the previous one ran, so a slow tick delays the next, never stacks.
+ */
+export function everyInterval(clock: Clock, intervalMs: number, tick: () => void): TimerHandle {
+  let current: TimerHandle | undefined;
+  let cancelled = false;
+  const arm = (): void => {
+    current = clock.setTimer(intervalMs, () => {
+      tick();
+      if (!cancelled) arm();
+    });
+  };
+  arm();
+  return {
+    cancel: () => {
+      cancelled = true;
+      current?.cancel();
+    },
+  };
+}
+
+/**
  * A clock that only moves when told to: for TTL and expiry tests, and for simulations.
  * `advance` runs due timers in deadline order.
  */

@@ -1,4 +1,5 @@
 import type { Broker } from '../core/broker.js';
+import { everyInterval } from '../core/clock.js';
 import type { Connection } from '../core/connection.js';
 import type { TimerHandle } from '../core/ports.js';
 import type { Queue } from '../core/queue/queue.js';
@@ -19,7 +20,6 @@ export class ManagementSampler {
   /** [publish, deliver, ack] per second, for the whole broker. */
   readonly overall = new RateWindow<Broker>();
   private timer: TimerHandle | undefined;
-  private stopped = false;
 
   constructor(
     private readonly broker: Broker,
@@ -28,7 +28,10 @@ export class ManagementSampler {
 
   start(): void {
     this.sampleNow();
-    this.schedule();
+    this.timer = everyInterval(this.broker.clock, this.intervalMs, () => {
+      if (this.broker.isClosing) this.stop();
+      else this.sampleNow();
+    });
   }
 
   sampleNow(): void {
@@ -47,18 +50,7 @@ export class ManagementSampler {
   }
 
   stop(): void {
-    this.stopped = true;
     this.timer?.cancel();
     this.timer = undefined;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = this.broker.clock.setTimer(this.intervalMs, () => {
-      this.timer = undefined;
-      if (this.stopped || this.broker.isClosing) return;
-      this.sampleNow();
-      this.schedule();
-    });
   }
 }

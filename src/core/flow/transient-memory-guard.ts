@@ -1,3 +1,4 @@
+import { everyInterval } from '../clock.js';
 import type { Clock, Metrics, TimerHandle } from '../ports.js';
 import type { ResourceAlarms } from './resource-alarms.js';
 
@@ -24,7 +25,6 @@ const SAMPLE_INTERVAL_MS = 100;
 export class TransientMemoryGuard {
   private estimate = 0;
   private timer: TimerHandle | undefined;
-  private stopped = false;
   private readonly lowBytes: number;
 
   constructor(private readonly options: TransientMemoryGuardOptions) {
@@ -32,7 +32,7 @@ export class TransientMemoryGuard {
   }
 
   start(): void {
-    this.schedule();
+    this.timer = everyInterval(this.options.clock, SAMPLE_INTERVAL_MS, () => this.sample());
   }
 
   /** One message of `bytes` went into a transient queue. Hot path: an add and a compare. */
@@ -55,17 +55,8 @@ export class TransientMemoryGuard {
   }
 
   stop(): void {
-    this.stopped = true;
     this.timer?.cancel();
     this.timer = undefined;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = this.options.clock.setTimer(SAMPLE_INTERVAL_MS, () => {
-      this.sample();
-      this.schedule();
-    });
   }
 }
 
