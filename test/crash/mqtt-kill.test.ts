@@ -7,32 +7,21 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect as tcpConnect, createServer, type Socket } from 'node:net';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { connectAsync } from 'mqtt';
 import { generate, parser, type IPublishPacket, type Packet } from 'mqtt-packet';
 import { ChildProcesses, type LineChild } from '../support/child-process.js';
+import { freePort, serveCourier } from '../support/courier-child.js';
 
 // Compiled to dist/test/crash/: the repository root is three levels up.
-const bin = fileURLToPath(new URL('../../../bin/courier.js', import.meta.url));
 const WAIT_MS = 20_000;
 const MESSAGES = 300;
 const CLIENT_ID = 'crash-subscriber';
 const TOPIC = 'crash/kill';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  server.close();
-  await once(server, 'close');
-  return address.port;
-}
 
 /** A raw 3.1.1 subscriber: the real client acknowledges every message, this one only when told to. */
 class RawSubscriber {
@@ -105,12 +94,8 @@ describe('crash: SIGKILL with MQTT QoS 1 messages in flight', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function serve(dataDir: string, port: number): Promise<LineChild> {
-    const args = ['serve', '--data-dir', dataDir, '--mqtt-port', String(port), '--amqp-port', '0', '--stomp-port', '0', '--kafka-port', '0', '--http-port', '0'];
-    const child = children.node(bin, args);
-    await child.waitUntil(() => child.lines.some((line) => line.includes('"courier started"')), 'courier to start', WAIT_MS);
-    return child;
-  }
+  const serve = (dataDir: string, port: number): Promise<LineChild> => serveCourier(children, dataDir, '--mqtt-port', port, WAIT_MS);
+
 
   it('redelivers every PUBACKed message to the persistent session after a restart', async () => {
     const dataDir = join(root, 'data');

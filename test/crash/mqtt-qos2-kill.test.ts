@@ -7,32 +7,19 @@
  *   restart the session resumes with PUBREL for that identifier, not a second PUBLISH.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import { Inbox, until } from '../integration/mqtt-harness.js';
 import { LossyProxy } from '../integration/mqtt-proxy.js';
 import { ChildProcesses, type LineChild } from '../support/child-process.js';
+import { freePort, serveCourier } from '../support/courier-child.js';
 
 // Compiled to dist/test/crash/: the repository root is three levels up.
-const bin = fileURLToPath(new URL('../../../bin/courier.js', import.meta.url));
 const WAIT_MS = 20_000;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  server.close();
-  await once(server, 'close');
-  return address.port;
-}
 
 interface Recorded {
   readonly client: MqttClient;
@@ -71,12 +58,8 @@ describe('crash: SIGKILL in the middle of MQTT QoS 2 flows', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function serve(dataDir: string, port: number): Promise<LineChild> {
-    const args = ['serve', '--data-dir', dataDir, '--mqtt-port', String(port), '--amqp-port', '0', '--stomp-port', '0', '--kafka-port', '0', '--http-port', '0'];
-    const child = children.node(bin, args);
-    await child.waitUntil(() => child.lines.some((line) => line.includes('"courier started"')), 'courier to start', WAIT_MS);
-    return child;
-  }
+  const serve = (dataDir: string, port: number): Promise<LineChild> => serveCourier(children, dataDir, '--mqtt-port', port, WAIT_MS);
+
   const track = (recorded: Recorded): Recorded => {
     clients.push(recorded.client);
     return recorded;

@@ -4,34 +4,21 @@
  * data directory, every message the broker confirmed is there, each once.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import { ChildProcesses, type LineChild } from '../support/child-process.js';
+import { freePort, serveCourier } from '../support/courier-child.js';
 import { within } from './amqp-harness.js';
 
 // Compiled to dist/test/integration/: the repository root is three levels up.
-const bin = fileURLToPath(new URL('../../../bin/courier.js', import.meta.url));
 const WAIT_MS = 20_000;
 const QUEUE = 'crash-confirmed';
 /** Confirmed messages before the kill; publishing goes on until the socket dies. */
 const BEFORE_KILL = 300;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  server.close();
-  await once(server, 'close');
-  return address.port;
-}
 
 describe('AMQP: publisher confirms survive kill -9', () => {
   const children = new ChildProcesses();
@@ -44,12 +31,8 @@ describe('AMQP: publisher confirms survive kill -9', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function serve(dataDir: string, port: number): Promise<LineChild> {
-    const args = ['serve', '--data-dir', dataDir, '--amqp-port', String(port), '--mqtt-port', '0', '--stomp-port', '0', '--kafka-port', '0', '--http-port', '0'];
-    const child = children.node(bin, args);
-    await child.waitUntil(() => child.lines.some((line) => line.includes('"courier started"')), 'courier to start', WAIT_MS);
-    return child;
-  }
+  const serve = (dataDir: string, port: number): Promise<LineChild> => serveCourier(children, dataDir, '--amqp-port', port, WAIT_MS);
+
 
   it('consumes every confirmed message after the restart', async () => {
     const dataDir = join(root, 'data');

@@ -4,13 +4,14 @@
  * against its HTTP port.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChildProcesses, type LineChild } from '../support/child-process.js';
+import { freePort } from '../support/courier-child.js';
+
+export { freePort };
 
 // Compiled to dist/test/integration/: the repository root is three levels up.
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -23,16 +24,6 @@ export interface CliResult {
 }
 
 /** Listens on port 0 and gives the port back: free at that moment. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  server.close();
-  await once(server, 'close');
-  return address.port;
-}
 
 /** The environment without COURIER_* variables (the tests set what they mean), plus `extra`. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

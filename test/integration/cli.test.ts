@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { flagOf, settings } from '../../src/server/settings.js';
+import { freePort } from '../support/courier-child.js';
 
 // Compiled to dist/test/integration/: the repository root is three levels up.
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -112,16 +113,6 @@ function courier(args: readonly string[], options: { env?: Record<string, string
 }
 
 /** Listens on port 0 and gives the port back: free at that moment. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  server.close();
-  await once(server, 'close');
-  return address.port;
-}
 
 /** Every protocol listener off, so that tests never collide with the default ports. */
 const protocolsOff = ['--mqtt-port', '0', '--amqp-port', '0', '--stomp-port', '0', '--kafka-port', '0'];
