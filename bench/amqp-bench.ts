@@ -21,12 +21,12 @@ import { join } from 'node:path';
 import { AMQP_CONSUMER_SCRIPT, type AmqpConsumerConfig, type AmqpConsumerReport } from './load/amqp-consumer.js';
 import { AMQP_PUBLISHER_SCRIPT, type AmqpEndpoint, type AmqpPublisherConfig, type AmqpPublisherReport } from './load/amqp-publisher.js';
 import { PeakRssSampler, sampleMachineCpu, type ProcessTreeProbe } from './load/proc-stat.js';
-import { WorkerProcess } from './load/worker-process.js';
 import { summariseCpuProfiles } from './lib/cpu-profile.js';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { publishResult, type SummaryRow, type Verdict } from './lib/result.js';
 import { COURIER, caseTable, failures, ratio, recordDetails, runRounds, spreads, summaryRows, type Column, type RunResult } from './lib/rounds.js';
 import { formatInteger, formatMegabytes, formatNumber } from './lib/table.js';
+import { cores, parseScenarioOptions, withTimeout, withWorkers, type ScenarioOptions } from './lib/workers.js';
 import type { RunningBroker } from './peers/broker.js';
 import { courierLauncher } from './peers/courier.js';
 import { PEER_LAUNCHERS } from './peers/registry.js';
@@ -64,92 +64,25 @@ function casesOf(scenario: Scenario, quick: boolean, messages: number | undefine
   }
 }
 
-interface Options {
-  readonly scenario: Scenario;
-  readonly quick: boolean;
-  readonly runs: number;
-  readonly messages: number | undefined;
-  readonly against: readonly string[];
-  readonly courier: boolean;
-  readonly keep: boolean;
-  readonly cpuProfile: boolean;
-  readonly quietWaitSeconds: number;
-}
-
 const USAGE = `usage: amqp-bench --scenario=${SCENARIOS.join('|')} [--against=rabbitmq] [--quick] [--runs=N] [--messages=N] [--no-courier] [--keep] [--cpu-prof] [--quiet-wait=SECONDS]`;
 
-function usage(problem: string): never {
-  console.error(`amqp-bench: ${problem}\n${USAGE}`);
-  process.exit(2);
-}
-
-function parseOptions(argv: readonly string[]): Options {
-  let scenario: Scenario | undefined;
-  let quick = false;
-  let runs: number | undefined;
-  let messages: number | undefined;
-  let against: string[] = [];
-  let courier = true;
-  let keep = false;
-  let cpuProfile = false;
-  let quietWaitSeconds: number | undefined;
-  const positive = (value: string | undefined): number | undefined => (value && Number.isInteger(Number(value)) && Number(value) > 0 ? Number(value) : undefined);
-  for (const arg of argv) {
-    const [name, value] = arg.split('=', 2) as [string, string | undefined];
-    if (name === '--help' || name === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    if (name === '--scenario' && SCENARIOS.includes(value as Scenario)) scenario = value as Scenario;
-    else if (name === '--quick' && value === undefined) quick = true;
-    else if (name === '--runs' && positive(value)) runs = positive(value);
-    else if (name === '--messages' && positive(value)) messages = positive(value);
-    else if (name === '--against' && value !== undefined) against = value.split(',').filter(Boolean);
-    else if (name === '--no-courier' && value === undefined) courier = false;
-    else if (name === '--keep' && value === undefined) keep = true;
-    else if (name === '--cpu-prof' && value === undefined) cpuProfile = true;
-    else if (name === '--quiet-wait' && value && Number(value) >= 0) quietWaitSeconds = Number(value);
-    else usage(`unknown argument ${arg}`);
+/** The shared scenario options (lib/workers.ts), plus which AMQP scenario. */
+function parseOptions(argv: readonly string[]): ScenarioOptions & { readonly scenario: Scenario } {
+  const isScenario = (arg: string): boolean => arg.startsWith('--scenario=');
+  const options = parseScenarioOptions(argv.filter((arg) => !isScenario(arg)), USAGE, (peer) => PEER_LAUNCHERS.has(peer));
+  const named = argv.find(isScenario)?.slice('--scenario='.length);
+  const scenario = SCENARIOS.find((name) => name === named);
+  if (!scenario) {
+    console.error(`amqp-bench: name a scenario: --scenario=${SCENARIOS.join('|')}\n${USAGE}`);
+    process.exit(2);
   }
-  if (!scenario) usage(`name a scenario: --scenario=${SCENARIOS.join('|')}`);
-  for (const peer of against) if (!PEER_LAUNCHERS.has(peer)) usage(`unknown peer '${peer}'`);
-  return { scenario, quick, runs: runs ?? (quick ? 1 : 3), messages, against, courier, keep, cpuProfile, quietWaitSeconds: quietWaitSeconds ?? (quick ? 0 : 30) };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function cores(user: number, system: number, ns: number): number {
-  return ns > 0 ? (user + system) / 1000 / (ns / 1e6) : Number.NaN;
+  return { ...options, scenario };
 }
 
 function endpointOf(broker: RunningBroker): AmqpEndpoint {
   const port = broker.ports.amqp;
   if (port === undefined) throw new Error(`${broker.name} has no AMQP listener`);
   return { host: broker.host, port, ...CREDENTIALS };
-}
-
-/** Starts workers, runs `body`, and makes sure every worker is gone afterwards (killed by pid if it hangs). */
-async function withWorkers<T>(body: (spawn: <R>(script: string, config: unknown, label: string) => WorkerProcess<R>) => Promise<T>): Promise<T> {
-  const workers: WorkerProcess<unknown>[] = [];
-  const spawn = <R>(script: string, config: unknown, label: string): WorkerProcess<R> => {
-    const worker = new WorkerProcess<R>(script, config, label);
-    workers.push(worker);
-    return worker;
-  };
-  try {
-    return await body(spawn);
-  } catch (error) {
-    await Promise.all(workers.map((worker) => worker.kill()));
-    throw error;
-  } finally {
-    await Promise.all(workers.map((worker) => withTimeout(worker.exited, 10_000, worker.label).catch(() => worker.kill())));
-  }
 }
 
 async function runThroughput(broker: RunningBroker, probe: ProcessTreeProbe, testCase: AmqpCase, tag: string): Promise<RunResult> {

@@ -23,6 +23,7 @@ import { formatInteger, formatMegabytes, formatNumber } from './lib/table.js';
 import type { RunningBroker } from './peers/broker.js';
 import { courierLauncher } from './peers/courier.js';
 import { PEER_LAUNCHERS } from './peers/registry.js';
+import { withTimeout } from './lib/workers.js';
 
 const SETTLE_MS = 2_000;
 const CONCURRENCY = 100;
@@ -77,13 +78,6 @@ function parseOptions(argv: readonly string[]): Options {
   return { quick, runs: runs ?? (quick ? 1 : 3), connections: connections ?? (quick ? 2_000 : 10_000), processes, against, courier, keep, quietWaitSeconds: quietWaitSeconds ?? (quick ? 0 : 30) };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

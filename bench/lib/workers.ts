@@ -1,5 +1,5 @@
 /**
- * Helpers the STOMP and HTTP scenarios share: bounded waits, load-generator workers that are always gone
+ * Helpers the benchmark scenarios share: bounded waits, load-generator workers that are always gone
  * at the end of a run (killed by pid if they hang), cores from CPU times, and the scenario command line.
  */
 import { WorkerProcess } from '../load/worker-process.js';

@@ -11,6 +11,7 @@ import { PeakRssSampler, sampleMachineCpu, type ProcessTreeProbe } from '../load
 import type { LatencySummary } from '../load/stats.js';
 import { SUBSCRIBER_SCRIPT, type SubscriberConfig, type SubscriberReport } from '../load/mqtt-subscriber.js';
 import { WorkerProcess } from '../load/worker-process.js';
+import { cores, withTimeout } from '../lib/workers.js';
 import type { MqttCase } from './cases.js';
 
 export interface RunFigures {
@@ -48,9 +49,6 @@ const RUN_TIMEOUT_MS = 180_000;
 /** QoS 0 may lose messages: a subscriber gives up after this long without one once the publisher is done. */
 const IDLE_MS = 1_500;
 
-function cores(user: number, system: number, ns: number): number {
-  return ns > 0 ? (user + system) / 1000 / (ns / 1e6) : Number.NaN;
-}
 
 function failed(error: unknown, expected: number): RunFigures {
   return {
@@ -75,13 +73,6 @@ function failed(error: unknown, expected: number): RunFigures {
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export async function runCase(broker: RunningBroker, probe: ProcessTreeProbe, testCase: MqttCase, tag: string): Promise<RunFigures> {
   const port = broker.ports.mqtt;
