@@ -44,8 +44,6 @@ import { ServiceRegistry, type ServiceInput, type ServicePutResult } from './ser
 const allowAll: Authorizer = { authorize: () => true };
 const RESOLVED: Promise<void> = Promise.resolve();
 const DEFAULT_TRANSIENT_MEMORY_LIMIT = 256 * 1024 * 1024;
-/** What a memory-log record costs beyond its payload (record object, typed-array header), measured roughly. */
-const MEMORY_RECORD_OVERHEAD_BYTES = 160;
 
 export interface ExchangeDeclaration {
   readonly name: string;
@@ -936,12 +934,15 @@ export class Broker {
       }
       if (exclude?.(name)) continue;
       encoded ??= encodeMessage(message);
+      // What the store took in memory is what its log says (the log knows its own bookkeeping).
+      const inMemory = !this.isOnDisk(queue);
+      const memoryBefore = inMemory ? queue.memoryBytes : 0;
       if (queue.enqueue(message, encoded, message.persistent) === 'rejected') {
         rejected = true;
         continue;
       }
       routed += 1;
-      if (!this.isOnDisk(queue)) this.memoryGuard.added(encoded.byteLength + MEMORY_RECORD_OVERHEAD_BYTES);
+      if (inMemory) this.memoryGuard.added(queue.memoryBytes - memoryBefore);
       if (message.persistent && queue.durable) {
         const flushed = queue.flush();
         if (durable === RESOLVED) durable = flushed;
