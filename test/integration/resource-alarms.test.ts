@@ -4,12 +4,14 @@
  * draining, and once memory falls back everything published arrives, nothing lost.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import mqtt from 'mqtt';
+import { WebSocket } from 'ws';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
 import { testServerConfig } from '../support/server-config.js';
 import { StompTcpClient } from '../support/stomp-tcp-client.js';
@@ -174,6 +176,19 @@ describe('disk alarm: free space below disk-free-limit blocks publishers from th
       const problem = (await response.json()) as { code: string; detail: string };
       assert.equal(problem.code, 'RESOURCE_ALARM');
       assert.match(problem.detail, /low on disk/);
+      // /ws: requests after a publish wait for the alarm to clear; a socket closed meanwhile leaves no waiter.
+      const listenersBefore = server.broker.alarms.listenerCount;
+      const socket = new WebSocket(`ws://127.0.0.1:${server.addresses.http!.port}/ws`, {
+        headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
+      });
+      await once(socket, 'open');
+      socket.send(JSON.stringify({ op: 'publish', id: 1, topic: 'disk.alarm', body: 'waits' }));
+      const wsConnection = (): boolean => server.broker.listConnections().some((connection) => connection.info.protocol === 'ws' && connection.publishBlocked);
+      await until(wsConnection, 'the /ws publisher to be blocked');
+      assert.equal(server.broker.alarms.listenerCount, listenersBefore + 1);
+      socket.close();
+      await until(() => server.broker.alarms.listenerCount === listenersBefore, 'the closed socket to stop waiting');
+
       const connection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${server.addresses.amqp!.port}`);
       const channel = await connection.createChannel();
       await channel.assertQueue('disk-alarm', { durable: true });

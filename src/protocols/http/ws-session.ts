@@ -42,6 +42,8 @@ export class WsSession {
   private readingPaused = false;
   private deliveriesPaused = false;
   private ended = false;
+  /** A publish came during a resource alarm: later requests wait until it clears (or the socket goes). */
+  private stopWaitingForAlarm: (() => void) | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -78,6 +80,7 @@ export class WsSession {
   closed(): void {
     if (this.ended) return;
     this.ended = true;
+    this.stopWaitingForAlarm?.();
     this.connection.close().catch((error: unknown) => this.logger.error({ err: error, protocol: 'ws' }, 'closing a /ws connection failed'));
   }
 
@@ -87,7 +90,20 @@ export class WsSession {
     this.send(errorFrame(new BrokerError(code, reason), undefined));
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(closeCode, reason.slice(0, 120));
     this.ended = true;
+    this.stopWaitingForAlarm?.();
     return this.connection.close();
+  }
+
+  /** Resolves once the alarm clears; a socket that goes first stops the wait (its requests never run). */
+  private waitForAlarmToClear(): Promise<void> {
+    this.connection.publishBlocked = true;
+    return new Promise((resolve) => {
+      this.stopWaitingForAlarm = this.broker.alarms.onceClear(() => {
+        this.stopWaitingForAlarm = undefined;
+        this.connection.publishBlocked = false;
+        resolve();
+      });
+    });
   }
 
   private follow(promise: Promise<void>): void {
@@ -112,7 +128,7 @@ export class WsSession {
         case 'publish':
           this.publish(request);
           // During a resource alarm later requests wait (and the socket stops being read), as MQTT's do.
-          return this.broker.alarms.blocked ? this.broker.alarms.whenClear() : undefined;
+          return this.broker.alarms.blocked ? this.waitForAlarmToClear() : undefined;
         case 'subscribe':
           return this.subscribe(request);
         case 'unsubscribe':
