@@ -42,11 +42,6 @@ export class ResourceAlarms {
     for (const listener of [...this.listeners]) listener(this.blocked);
   }
 
-  /** Resolves at once when no alarm is on, else once publishing is allowed again. */
-  whenClear(): Promise<void> {
-    return new Promise((resolve) => this.onceClear(resolve));
-  }
-
   /**
    * Calls `callback` once publishing is allowed (at once when no alarm is on). Returns the function
    * that stops waiting, for a publisher that goes away first.
