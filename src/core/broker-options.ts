@@ -1,3 +1,4 @@
+import type { FlowLimits } from './flow/queue-flow.js';
 import type {
   Authorizer,
   Clock,
@@ -26,4 +27,6 @@ export interface BrokerOptions {
    * transient messages stay in memory, bounded). Default 256 MiB.
    */
   readonly transientMemoryLimitBytes?: number;
+  /** Per-queue publisher flow control (flow/queue-flow.ts); `maxHoldMs: 0` turns it off. */
+  readonly publisherFlow?: FlowLimits;
 }

@@ -35,6 +35,7 @@ import { RouteResult } from './routing/route-result.js';
 import { Router } from './routing/router.js';
 import { validateEntityName } from './entity-names.js';
 import { ResourceAlarms } from './flow/resource-alarms.js';
+import { DEFAULT_FLOW_LIMITS, type FlowGate } from './flow/queue-flow.js';
 import { TransientMemoryGuard } from './flow/transient-memory-guard.js';
 import { parseStreamArguments, streamLogOptions } from './stream/stream-arguments.js';
 import { Stream } from './stream/stream.js';
@@ -100,6 +101,11 @@ export interface PublishOutcome {
    * is already resolved, so an adapter may confirm at once instead of waiting a promise turn.
    */
   readonly alreadyDurable: boolean;
+  /**
+   * A queue the message went to is congested (flow/queue-flow.ts): the publisher should take nothing more
+   * until this gate opens. Undefined almost always.
+   */
+  readonly flow: FlowGate | undefined;
 }
 
 /**
@@ -186,6 +192,14 @@ export class Broker {
       bodyLength: readBodyLength,
       deadLetter: (queue, message, reason) => this.deadLetter(queue, message, reason),
       queueUnused: (queue, why) => this.queueUnused(queue, why),
+      flowLimits: options.publisherFlow ?? DEFAULT_FLOW_LIMITS,
+      flowEvents: {
+        flowChanged: (event, queue) => {
+          const name = event === 'held' ? 'courier_publisher_flow_holds_total' : 'courier_publisher_flow_timeouts_total';
+          this.metrics.count(name, 1, { queue });
+          if (event === 'released-by-timeout') this.logger.debug({ queue }, 'queue consumers set the pace: publishers no longer held for it until it drains');
+        },
+      },
     };
     this.channelHost = {
       makeConsumerTag: () => `amq.ctag-${randomBytes(16).toString('base64url')}`,
@@ -920,6 +934,7 @@ export class Broker {
     let rejected = false;
     let durable: Promise<void> = RESOLVED;
     let waits: Promise<void>[] | undefined;
+    let flow: FlowGate | undefined;
     for (const name of route.queues) {
       const queue = this.queues.get(name);
       if (!queue) {
@@ -942,6 +957,7 @@ export class Broker {
         continue;
       }
       routed += 1;
+      if (flow === undefined && queue.pressesPublishers) flow = queue.flow;
       if (inMemory) this.memoryGuard.added(queue.memoryBytes - memoryBefore);
       if (message.persistent && queue.durable) {
         const flushed = queue.flush();
@@ -958,7 +974,7 @@ export class Broker {
     }
     if (waits && waits.length > 0) durable = Promise.all([durable, ...waits]).then(() => undefined);
     if (routed === 0) this.metrics.count('courier_messages_unroutable_total');
-    return { routed, rejected, durable, alreadyDurable: durable === RESOLVED };
+    return { routed, rejected, durable, alreadyDurable: durable === RESOLVED, flow };
   }
 
   /** Streams keep every message, persistent or not; confirms wait for the stream's flush. */

@@ -130,6 +130,12 @@ export class Channel {
     private readonly counters: { delivered: number } = { delivered: 0 },
   ) {}
 
+  /** Whether a consumer of this channel takes from the queue (flow control never holds a connection for a queue it drains). */
+  consumesFrom(queueName: string): boolean {
+    for (const consumer of this.consumers.values()) if (consumer.queue.name === queueName) return true;
+    return false;
+  }
+
   /** This channel's consumers, for management. */
   listConsumers(): ChannelConsumerInfo[] {
     const list: ChannelConsumerInfo[] = [];

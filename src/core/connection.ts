@@ -38,6 +38,8 @@ export class Connection {
    * connection state); shown by management and set back by the adapter once the alarm clears.
    */
   publishBlocked = false;
+  /** The adapter holds this publisher back because a queue it fed is congested (flow/queue-flow.ts). */
+  publishHeld = false;
 
   constructor(
     private readonly broker: Broker,
@@ -74,7 +76,20 @@ export class Connection {
   publish(message: Message, extraRoutingKeys?: readonly string[]): PublishOutcome {
     const outcome = this.broker.publish(this.principal, message, extraRoutingKeys);
     this.counters.published += 1;
+    // Held back until the queue drains, a connection that also consumes from it would never see it drain.
+    if (outcome.flow !== undefined && this.consumesFrom(outcome.flow.queueName)) return { ...outcome, flow: undefined };
     return outcome;
+  }
+
+  /** RabbitMQ's connection states: `blocked` by a resource alarm, in `flow` control, or `running`. */
+  get state(): 'blocked' | 'flow' | 'running' {
+    if (this.publishBlocked) return 'blocked';
+    return this.publishHeld ? 'flow' : 'running';
+  }
+
+  private consumesFrom(queueName: string): boolean {
+    for (const channel of this.channels.values()) if (channel.consumesFrom(queueName)) return true;
+    return false;
   }
 
   /** Channels open now, for management's view of the connection. */

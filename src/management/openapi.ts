@@ -141,6 +141,7 @@ const schemas: Record<string, unknown> = {
       user: { type: 'string' },
       remoteAddress: { type: 'string' },
       connectedAt: { type: 'string', format: 'date-time' },
+      state: { type: 'string', enum: ['running', 'flow', 'blocked'], description: 'blocked: a resource alarm holds its publishes; flow: publisher flow control holds it for a congested queue' },
       channels: { type: 'integer' },
       rates: { type: 'object', properties: { publish: { type: 'number' }, deliver: { type: 'number' } } },
     },

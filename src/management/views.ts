@@ -115,6 +115,7 @@ export function connectionView(connection: Connection, sampler: ManagementSample
     user: connection.principal.username,
     remoteAddress: connection.info.remoteAddress,
     connectedAt: iso(connection.connectedAt),
+    state: connection.state,
     channels: connection.channelCount,
     rates: { publish: roundRate(publish), deliver: roundRate(deliver) },
   };

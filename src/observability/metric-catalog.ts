@@ -145,6 +145,20 @@ const rows: readonly MetricDescription[] = [
     source: 'reported',
   },
   {
+    name: 'courier_publisher_flow_holds_total',
+    type: 'counter',
+    help: 'Times publishers were held back (flow control) because a queue they fed had a backlog past the high mark while its consumers were taking messages.',
+    labels: ['queue'],
+    source: 'reported',
+  },
+  {
+    name: 'courier_publisher_flow_timeouts_total',
+    type: 'counter',
+    help: 'Holds that ended after the longest hold without the queue draining: its consumers set the pace, so it buffers instead until drained.',
+    labels: ['queue'],
+    source: 'reported',
+  },
+  {
     name: 'courier_transient_memory_bytes',
     type: 'gauge',
     help: 'Bytes the messages of transient queues hold in memory, as last measured (every 100 ms); bounded by memory-high-watermark.',

@@ -80,6 +80,7 @@ describe('resolveConfig', () => {
       httpBodyLimit: 1024 * 1024,
       memoryHighWatermark: 256 * 1024 * 1024,
       diskFreeLimit: 50 * 1024 * 1024,
+      flowControlMaxHold: 250,
     });
     assert.deepEqual(warnings, []);
   });

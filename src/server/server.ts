@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Broker } from '../core/broker.js';
 import { BrokerError } from '../core/errors.js';
+import { DEFAULT_FLOW_LIMITS } from '../core/flow/queue-flow.js';
 import { silentLogger } from '../core/null-ports.js';
 import type { Clock, CorruptionReport, Logger, Metrics } from '../core/ports.js';
 import { applyStartupTopology, loadTopologyFile } from '../management/topology/index.js';
@@ -170,6 +171,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       fsync: config.fsync,
       segmentBytes: config.segmentBytes,
       transientMemoryLimitBytes: config.memoryHighWatermark,
+      publisherFlow: { ...DEFAULT_FLOW_LIMITS, maxHoldMs: config.flowControlMaxHold },
       ...(options.clock ? { clock: options.clock } : {}),
     });
     broker = opened;

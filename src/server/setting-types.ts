@@ -92,6 +92,18 @@ export function parseDurationMs(text: string): number | undefined {
   return Number(amount) * scale;
 }
 
+export function duration(minMs: number, maxMs: number, minText: string, maxText: string): SettingType<number> {
+  return {
+    expected: `a duration between ${minText} and ${maxText}, such as 250ms or 1s`,
+    placeholder: 'DURATION',
+    parse(raw) {
+      if (typeof raw !== 'string') return undefined;
+      const ms = parseDurationMs(raw);
+      return ms !== undefined && ms >= minMs && ms <= maxMs ? ms : undefined;
+    },
+  };
+}
+
 /** Longest group-commit interval accepted: beyond a minute "never" is the honest setting. */
 const maxFsyncIntervalMs = 60_000;
 

@@ -2,6 +2,7 @@ import { BrokerError } from '../core/errors.js';
 import {
   byteSize,
   directory,
+  duration,
   fsyncPolicy,
   host,
   listenerPort,
@@ -147,6 +148,14 @@ export const settings = [
     type: byteSize(0, 1024 ** 4, '0B', '1TiB'),
     default: '50MiB',
     description: 'Free space the data directory\'s disk must keep; below it publishers are blocked as for the memory watermark (0 turns the check off).',
+  }),
+  setting({
+    name: 'flow-control-max-hold',
+    key: 'flowControlMaxHold',
+    type: duration(0, 60_000, '0ms', '60s'),
+    default: '250ms',
+    description:
+      'Publisher flow control: a publisher feeding a queue whose backlog passes 1,000 messages (or 2MiB) while its consumers drain it is not read until the queue is back to 500 (1MiB), for at most this long; a queue that does not drain in that time buffers on disk instead until it has drained. 0ms turns flow control off.',
   }),
 ] as const;
 

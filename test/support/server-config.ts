@@ -21,6 +21,7 @@ export function testServerConfig(dataDir: string, overrides: Partial<ServerConfi
     httpBodyLimit: 1024 * 1024,
     memoryHighWatermark: 256 * 1024 * 1024,
     diskFreeLimit: 0,
+    flowControlMaxHold: 250,
     ...overrides,
   };
 }

@@ -1,6 +1,7 @@
 import { BrokerError } from '../errors.js';
 import type { Message } from '../message/message.js';
 import type { Clock, Log, Logger, MetricLabels, Metrics, QueueRecord, TimerHandle } from '../ports.js';
+import { QueueFlow, type FlowEvents, type FlowLimits } from '../flow/queue-flow.js';
 import { OffsetRangeSet } from './offset-range-set.js';
 import type { QueuePolicy } from './queue-policy.js';
 import { encodeNumbers, encodeSettled, forEachNumber, isMessageKind, RecordKind } from './queue-records.js';
@@ -44,6 +45,9 @@ export interface QueueHost {
   deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
   /** The last consumer left (auto-delete) or the queue stayed unused for x-expires. */
   queueUnused(queue: Queue, why: 'auto-delete' | 'expired'): void;
+  /** Publisher flow control (see flow/queue-flow.ts). */
+  readonly flowLimits: FlowLimits;
+  readonly flowEvents: FlowEvents;
 }
 
 export type EnqueueOutcome = 'accepted' | 'rejected';
@@ -66,6 +70,8 @@ export interface PeekedMessage {
 /** Read ahead this many messages from the log: enough to keep consumers busy, small enough to bound memory. */
 const READ_AHEAD_MESSAGES = 512;
 const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+/** Taken slots at the buffer's front that are cut off in one go (see `takeHead`). */
+const BUFFER_COMPACT_AT = 1024;
 /** Deliveries in one pump pass before yielding to the event loop. */
 const DELIVERIES_PER_PASS = 1024;
 /** Ask the log to delete settled segments once the settled head moved this far (cheap when nothing is freed). */
@@ -86,6 +92,8 @@ export class Queue {
   readonly owner: object | undefined;
   /** Bumped in place on the hot paths (no allocation); read by management's rate sampler. */
   readonly counters: QueueCounters = { published: 0, delivered: 0, acked: 0 };
+  /** What publishers feeding this queue hold back on while it is congested (see `pressesPublishers`). */
+  readonly flow: QueueFlow;
 
   private readonly log: Log;
   private readonly host: QueueHost;
@@ -97,8 +105,11 @@ export class Queue {
   private readonly recoveredDeliveries = new Map<number, number>();
   /** Next log offset to read into the head buffer. */
   private cursor: number;
-  /** Messages read ahead, in offset order, never delivered since (re)start. */
-  private buffer: QueuedMessage[] = [];
+  /**
+   * Messages read ahead, in offset order, never delivered since (re)start; those before `bufferHead` are
+   * taken (their slots cleared, and compacted away now and then, see `takeHead`).
+   */
+  private buffer: (QueuedMessage | undefined)[] = [];
   private bufferHead = 0;
   private bufferedBytes = 0;
   /** Messages that went back to the queue, in offset order; they precede everything in `buffer`. */
@@ -140,6 +151,7 @@ export class Queue {
     this.host = host;
     this.owner = owner;
     this.labels = { queue: record.name };
+    this.flow = new QueueFlow(record.name, host.clock, host.flowLimits, host.flowEvents);
     this.cursor = log.startOffset;
     this.lastTruncatedAt = log.startOffset;
   }
@@ -231,6 +243,14 @@ export class Queue {
     if (this.policy.overflow === 'drop-head') this.dropHeadsOverLimit();
     this.pump();
     return 'accepted';
+  }
+
+  /**
+   * Whether the publisher that just enqueued should hold back on `flow` until it opens: the backlog is
+   * past the high mark while consumers are taking messages. Checked after each enqueue.
+   */
+  get pressesPublishers(): boolean {
+    return this.flow.pressing(this.ready, this.readyBytesTotal, this.consumers.length);
   }
 
   /** Resolves once what was appended so far is durable per the log's fsync policy. */
@@ -397,6 +417,7 @@ export class Queue {
     this.readAhead();
     this.armExpiryTimer();
     if (this.readyWaiters !== undefined && this.ready > 0) this.wakeReadyWaiters();
+    this.flow.relieve(this.ready, this.readyBytesTotal, this.consumers.length);
   }
 
   /**
@@ -675,9 +696,13 @@ export class Queue {
       item = this.returned.shift();
     } else if (this.bufferHead < this.buffer.length) {
       item = this.buffer[this.bufferHead];
+      // A buffer that never runs empty (a steady backlog, topped up as it drains) must not keep every
+      // message it ever held: the slot lets go at once, and the taken prefix is cut off now and then.
+      this.buffer[this.bufferHead] = undefined;
       this.bufferHead += 1;
       if (item) this.bufferedBytes -= item.bodySize;
       if (this.bufferHead === this.buffer.length) this.resetBuffer();
+      else if (this.bufferHead >= BUFFER_COMPACT_AT) this.compactBuffer();
     }
     if (item) {
       this.ready -= 1;
@@ -707,6 +732,11 @@ export class Queue {
   private pushBuffer(item: QueuedMessage): void {
     this.buffer.push(item);
     this.bufferedBytes += item.bodySize;
+  }
+
+  private compactBuffer(): void {
+    this.buffer.splice(0, this.bufferHead);
+    this.bufferHead = 0;
   }
 
   private resetBuffer(): void {
@@ -878,6 +908,7 @@ export class Queue {
    */
   quiesce(): void {
     this.stopping = true;
+    this.flow.open();
     this.expiryTimer?.cancel();
     this.expiryTimer = undefined;
     this.expiryTimerAt = Infinity;
@@ -891,6 +922,7 @@ export class Queue {
     this.closed = true;
     this.generation += 1;
     this.wakeReadyWaiters();
+    this.flow.open();
     this.expiryTimer?.cancel();
     this.cancelUnusedTimer();
     await this.truncation;

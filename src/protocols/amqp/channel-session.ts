@@ -10,6 +10,7 @@ import type { Channel, Delivery } from '../../core/channel.js';
 import type { Connection } from '../../core/connection.js';
 import type { Message } from '../../core/message/message.js';
 import type { Principal } from '../../core/ports.js';
+import type { FlowGate } from '../../core/flow/queue-flow.js';
 import {
   decodeContentHeader,
   decodeMethod,
@@ -41,6 +42,8 @@ export interface ChannelSessionHost {
   flushSoon(): void;
   /** A basic.publish method frame arrived: the connection may stop reading (resource alarm). */
   publishStarted(): void;
+  /** A publish went to a congested queue: stop reading until the gate opens (flow control). */
+  holdBack(gate: FlowGate): void;
   /** Confirms became ready: settle them at the next flush, so several coalesce into one `multiple` ack. */
   confirmsReady(channel: ChannelSession): void;
   /** A hard error: close the whole connection. */
@@ -500,6 +503,7 @@ export class ChannelSession implements DirectReplyTarget {
     const message = messageFromPublish(exchange, routingKey, properties, body);
     const seq = this.confirming ? ++this.publishSeq : 0;
     const outcome = this.host.connection.publish(message, extraRoutingKeys);
+    if (outcome.flow !== undefined) this.host.holdBack(outcome.flow);
     if (mandatory && outcome.routed === 0 && !outcome.rejected) {
       this.host.writer.methodWithContent(
         this.id,

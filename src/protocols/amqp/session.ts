@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Broker } from '../../core/broker.js';
 import type { Connection } from '../../core/connection.js';
 import type { Authenticator, Logger, Principal } from '../../core/ports.js';
+import type { FlowGate } from '../../core/flow/queue-flow.js';
 import {
   decodeFieldTable,
   decodeMethod,
@@ -87,6 +88,8 @@ export class AmqpSession implements ChannelSessionHost {
   /** A publish arrived during a resource alarm: frames are not read until the alarm clears. */
   private readBlocked = false;
   private stopWatchingAlarms: (() => void) | undefined;
+  /** A publish went to a congested queue (core flow control): frames are not read until it drains. */
+  private stopWaitingForFlow: (() => void) | undefined;
   readonly broker: Broker;
   readonly replies: DirectReplyRegistry;
   readonly maxMessageSize: number;
@@ -122,7 +125,13 @@ export class AmqpSession implements ChannelSessionHost {
 
   private drainReader(): void {
     try {
-      while (this.state !== 'authenticating' && this.state !== 'closed' && !this.readBlocked && !this.secretPending) {
+      while (
+        this.state !== 'authenticating' &&
+        this.state !== 'closed' &&
+        !this.readBlocked &&
+        this.stopWaitingForFlow === undefined &&
+        !this.secretPending
+      ) {
         const event = this.reader.next();
         if (event === undefined) break;
         this.handleEvent(event);
@@ -360,7 +369,7 @@ export class AmqpSession implements ChannelSessionHost {
       }
       this.sentSinceTick = false;
       // A client the broker stopped reading (resource alarm) is not judged by the frames it could not send.
-      if (this.receivedSinceTick || this.readBlocked) {
+      if (this.receivedSinceTick || this.readBlocked || this.stopWaitingForFlow !== undefined) {
         this.missedTicks = 0;
         this.receivedSinceTick = false;
         return;
@@ -400,6 +409,24 @@ export class AmqpSession implements ChannelSessionHost {
     this.socket.pause();
   }
 
+  /**
+   * A publish went to a queue whose backlog its consumers are draining more slowly than it fills
+   * (RabbitMQ's "flow" connection state): the connection is not read until the queue drains or the core
+   * stops holding it. Frames already read wait in the reader.
+   */
+  holdBack(gate: FlowGate): void {
+    if (this.stopWaitingForFlow !== undefined || this.state !== 'running') return;
+    this.socket.pause();
+    if (this.core) this.core.publishHeld = true;
+    this.stopWaitingForFlow = gate.onceOpen(() => {
+      this.stopWaitingForFlow = undefined;
+      if (this.core) this.core.publishHeld = false;
+      if (this.state !== 'running') return;
+      if (!this.readBlocked) this.socket.resume();
+      this.drainReader();
+    });
+  }
+
   private alarmChanged(blocked: boolean): void {
     if (this.state !== 'running') return;
     if (this.wantsBlockedNotices) {
@@ -409,6 +436,7 @@ export class AmqpSession implements ChannelSessionHost {
     if (!blocked && this.readBlocked) {
       this.readBlocked = false;
       if (this.core) this.core.publishBlocked = false;
+      if (this.stopWaitingForFlow !== undefined) return;
       this.socket.resume();
       this.drainReader();
     }
@@ -435,11 +463,13 @@ export class AmqpSession implements ChannelSessionHost {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.state = 'closing';
     this.releaseChannels();
+    this.stopWaitingForFlow?.();
+    this.stopWaitingForFlow = undefined;
     if (this.readBlocked) {
       // The close handshake needs the peer's close-ok: read again (content held back is dropped as closing).
       this.readBlocked = false;
-      this.socket.resume();
     }
+    this.socket.resume();
     this.writer.method(0, { name: 'connection.close', replyCode: failure.code, replyText: failure.text, classId, methodId });
     this.flushSoon();
     this.closeTimer = setTimeout(() => this.destroy(), this.settings.closeTimeoutMs);
@@ -514,6 +544,7 @@ export class AmqpSession implements ChannelSessionHost {
     clearTimeout(this.closeTimer);
     clearInterval(this.heartbeatTimer);
     this.stopWatchingAlarms?.();
+    this.stopWaitingForFlow?.();
     this.releaseChannels();
     const core = this.core;
     this.core = undefined;

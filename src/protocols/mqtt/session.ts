@@ -27,6 +27,7 @@ import type { Channel, Delivery } from '../../core/channel.js';
 import type { Connection } from '../../core/connection.js';
 import { BrokerError, isBrokerError } from '../../core/errors.js';
 import type { Authenticator, Logger, Principal, TimerHandle } from '../../core/ports.js';
+import type { FlowGate } from '../../core/flow/queue-flow.js';
 import type { ProtocolVersion } from './codec/connect-sniff.js';
 import { MqttDecoder, type DecodeError } from './codec/decoder.js';
 import { encodePacket } from './codec/encoder.js';
@@ -183,6 +184,8 @@ export class MqttSession {
   private readingPaused = false;
   /** A PUBLISH came while a resource alarm was on: the socket is not read until the alarm clears. */
   private stopWatchingAlarm: (() => void) | undefined;
+  /** A PUBLISH went to a congested queue (core flow control): the socket is not read until it drains. */
+  private stopWaitingForFlow: (() => void) | undefined;
   private readonly decoder: MqttDecoder;
   private readonly writer: PacketWriter;
   private readonly acks: OrderedAcks;
@@ -276,7 +279,10 @@ export class MqttSession {
   private updateReading(): void {
     const limits = this.context.limits;
     const overloaded =
-      this.inbox.length >= MAX_QUEUED_PACKETS || this.acks.pending >= limits.maxPendingPublishes || this.stopWatchingAlarm !== undefined;
+      this.inbox.length >= MAX_QUEUED_PACKETS ||
+      this.acks.pending >= limits.maxPendingPublishes ||
+      this.stopWatchingAlarm !== undefined ||
+      this.stopWaitingForFlow !== undefined;
     if (overloaded && !this.readingPaused) {
       this.readingPaused = true;
       this.socket.pause();
@@ -554,6 +560,7 @@ export class MqttSession {
       this.publishRefused(packet, error);
       return;
     }
+    if (outcome.flow !== undefined && this.stopWaitingForFlow === undefined) this.holdBackFor(outcome.flow);
     let durable: Promise<unknown> = outcome.durable;
     if (packet.retain) {
       // [MQTT-3.3.1-5] store as the topic's retained message; [MQTT-3.3.1-10] [MQTT-3.3.1-11] (3.1.1) /
@@ -1199,6 +1206,21 @@ export class MqttSession {
     this.updateReading();
   }
 
+  /**
+   * Flow control: a queue this publish went to has more backlog than its consumers are draining, so the
+   * publisher is not read (TCP pushes back) until the queue drains or the core gives up holding it.
+   */
+  private holdBackFor(gate: FlowGate): void {
+    this.stopWaitingForFlow = gate.onceOpen(() => {
+      this.stopWaitingForFlow = undefined;
+      if (this.connection) this.connection.publishHeld = false;
+      this.lastPacketAt = this.context.broker.clock.now();
+      if (!this.isClosed) this.updateReading();
+    });
+    if (this.connection) this.connection.publishHeld = true;
+    this.updateReading();
+  }
+
   private armKeepAlive(): void {
     if (this.keepAliveMs === 0 || this.state !== 'connected') return;
     const clock = this.context.broker.clock;
@@ -1209,7 +1231,7 @@ export class MqttSession {
       this.keepAliveTimer = undefined;
       if (this.state !== 'connected') return;
       // A publisher the broker stopped reading (resource alarm) is not timed out for the silence it was made to keep.
-      if (clock.now() - this.lastPacketAt >= limit && this.stopWatchingAlarm === undefined) {
+      if (clock.now() - this.lastPacketAt >= limit && this.stopWatchingAlarm === undefined && this.stopWaitingForFlow === undefined) {
         void this.end({ reasonCode: Reason.keepAliveTimeout, publishWill: true, why: 'keep-alive timeout' });
       } else {
         this.armKeepAlive();
@@ -1267,6 +1289,7 @@ export class MqttSession {
     this.connectTimer?.cancel();
     this.keepAliveTimer?.cancel();
     this.stopWatchingAlarm?.();
+    this.stopWaitingForFlow?.();
     if (wasConnected && this.version === 5 && options.reasonCode !== undefined) {
       // A reason string is always allowed on DISCONNECT (5.0 3.1.2.11.7); 0x8B and 0x8E need none.
       // Never past the client's Maximum Packet Size [MQTT-3.14.2-3].

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Broker } from '../../core/broker.js';
 import type { Delivery } from '../../core/channel.js';
 import type { Connection, ConnectionInfo } from '../../core/connection.js';
+import type { FlowGate } from '../../core/flow/queue-flow.js';
 import { isBrokerError } from '../../core/errors.js';
 import type { Message } from '../../core/message/message.js';
 import type { Authenticator, Clock, Credentials, Logger, Principal, TimerHandle } from '../../core/ports.js';
@@ -134,6 +135,8 @@ export class StompSession {
   private teardownDone: Promise<void> | undefined;
   /** A SEND came during a resource alarm: frames are not read until it clears (set while waiting). */
   private stopWatchingAlarm: (() => void) | undefined;
+  /** A SEND went to a congested queue (core flow control): frames are not read until it drains. */
+  private stopWaitingForFlow: (() => void) | undefined;
   private readonly onDurabilityFailure = (error: unknown): void => {
     this.context.logger.error({ err: error, session: this.sessionId }, 'a message sent without a receipt could not be stored');
   };
@@ -191,7 +194,7 @@ export class StompSession {
   // Frame loop
 
   private pump(): void {
-    while (!this.busy && (this.state === 'awaiting-connect' || this.state === 'connected')) {
+    while (!this.busy && this.stopWaitingForFlow === undefined && (this.state === 'awaiting-connect' || this.state === 'connected')) {
       let frame: StompFrame | undefined;
       try {
         frame = this.parser.next();
@@ -217,7 +220,7 @@ export class StompSession {
     pending.then(
       () => {
         this.busy = false;
-        if (this.state === 'closed') return;
+        if (this.state === 'closed' || this.stopWaitingForFlow !== undefined) return;
         this.wire.resume();
         this.pump();
       },
@@ -335,7 +338,7 @@ export class StompSession {
           clock: this.clock,
           lastWriteAt: () => this.lastWriteAt,
           // A peer the broker stopped reading (resource alarm) is not judged by the heart-beats it could not send.
-          lastReadAt: () => (this.stopWatchingAlarm ? this.clock.now() : this.lastReadAt),
+          lastReadAt: () => (this.stopWatchingAlarm || this.stopWaitingForFlow ? this.clock.now() : this.lastReadAt),
           sendHeartBeat: () => this.write(HEART_BEAT),
           peerSilent: () => this.peerSilent(agreement.clientSendsMs),
         },
@@ -424,6 +427,7 @@ export class StompSession {
    */
   private publish(message: Message, confirm: boolean): Promise<void> {
     const outcome = this.connection!.publish(message);
+    if (outcome.flow !== undefined) this.holdBack(outcome.flow);
     outcome.durable.then(undefined, confirm ? ignore : this.onDurabilityFailure);
     if (!confirm) this.lastDurable = outcome.durable;
     else if (outcome.rejected) {
@@ -727,8 +731,28 @@ export class StompSession {
     });
   }
 
+  /**
+   * Flow control: the SEND went to a queue whose consumers drain it more slowly than it fills, so the
+   * connection is not read (TCP pushes back) until the queue drains or the core stops holding it.
+   */
+  private holdBack(gate: FlowGate): void {
+    if (this.stopWaitingForFlow !== undefined) return;
+    this.wire.pause();
+    if (this.connection) this.connection.publishHeld = true;
+    this.stopWaitingForFlow = gate.onceOpen(() => {
+      this.stopWaitingForFlow = undefined;
+      if (this.connection) this.connection.publishHeld = false;
+      this.lastReadAt = this.clock.now();
+      // A frame still being handled resumes reading when it is done (waitFor).
+      if (this.busy || (this.state !== 'connected' && this.state !== 'awaiting-connect')) return;
+      this.wire.resume();
+      this.pump();
+    });
+  }
+
   private teardown(): Promise<void> {
     this.stopWatchingAlarm?.();
+    this.stopWaitingForFlow?.();
     this.teardownDone ??= this.releaseCore();
     return this.teardownDone;
   }
