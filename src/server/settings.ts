@@ -155,7 +155,7 @@ export const settings = [
     type: duration(0, 60_000, '0ms', '60s'),
     default: '250ms',
     description:
-      'Publisher flow control: a publisher feeding a queue whose backlog passes 1,000 messages (or 2MiB) while its consumers drain it is not read until the queue is back to 500 (1MiB), for at most this long; a queue that does not drain in that time buffers on disk instead until it has drained. 0ms turns flow control off.',
+      'Publisher flow control: a publisher feeding a queue whose backlog passes 400 messages (or 2MiB) while its consumers drain it is not read until the queue is back to 200 (1MiB), for at most this long; a queue that does not drain in that time buffers on disk instead until it has drained. 0ms turns flow control off.',
   }),
 ] as const;
 

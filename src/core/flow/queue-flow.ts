@@ -24,10 +24,14 @@ export interface FlowLimits {
   readonly maxHoldMs: number;
 }
 
+/**
+ * RabbitMQ's credit flow numbers (400 / 200). The high mark stays under the queue's read-ahead (512), so
+ * a backlog held between the marks is delivered from memory, never read back from the log.
+ */
 export const DEFAULT_FLOW_LIMITS: FlowLimits = {
-  highMessages: 1000,
+  highMessages: 400,
   highBytes: 2 * 1024 * 1024,
-  lowMessages: 500,
+  lowMessages: 200,
   lowBytes: 1024 * 1024,
   maxHoldMs: 250,
 };

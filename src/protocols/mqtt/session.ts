@@ -182,6 +182,8 @@ export class MqttSession {
   /** The CONNECT being handled: ending the session waits for it, so it never acts after the session ended. */
   private connectTask: Promise<void> | undefined;
   private readingPaused = false;
+  /** The transport closed: what is left in the inbox is handled without holding back. */
+  private socketClosed = false;
   /** A PUBLISH came while a resource alarm was on: the socket is not read until the alarm clears. */
   private stopWatchingAlarm: (() => void) | undefined;
   /** A PUBLISH went to a congested queue (core flow control): the socket is not read until it drains. */
@@ -216,6 +218,14 @@ export class MqttSession {
     socket.on('error', (error) => this.context.logger.debug({ err: error, clientId: this.clientId }, 'mqtt socket error'));
     socket.on('close', () => {
       this.closeTimer?.cancel();
+      this.socketClosed = true;
+      // Packets read but held back by flow control are still the client's: a PUBLISH then DISCONNECT
+      // (mosquitto_pub's whole session) must publish, and must not fire the will [MQTT-3.14.4-3].
+      if (this.stopWaitingForFlow !== undefined) {
+        this.stopWaitingForFlow();
+        this.stopWaitingForFlow = undefined;
+        if (this.state === 'connected') this.drainInbox();
+      }
       void this.end({ publishWill: true, why: 'connection lost' });
     });
     this.connectTimer = context.broker.clock.setTimer(context.limits.connectTimeoutMs, () => {
@@ -239,7 +249,8 @@ export class MqttSession {
   private receive(packet: Packet): boolean {
     if (this.isClosed) return false;
     this.context.stats.packetsReceived += 1;
-    if (this.busy || this.inbox.length > 0) {
+    // Held by flow control: the rest of the chunk waits too, so the queue gets no more than it asked for.
+    if (this.busy || this.inbox.length > 0 || this.stopWaitingForFlow !== undefined) {
       this.inbox.push(packet);
       this.updateReading();
       return true;
@@ -271,7 +282,9 @@ export class MqttSession {
   }
 
   private drainInbox(): void {
-    while (!this.busy && this.state !== 'closed' && this.inbox.length > 0) this.dispatch(this.inbox.shift()!);
+    while (!this.busy && this.stopWaitingForFlow === undefined && this.state !== 'closed' && this.inbox.length > 0) {
+      this.dispatch(this.inbox.shift()!);
+    }
     this.updateReading();
   }
 
@@ -1211,11 +1224,12 @@ export class MqttSession {
    * publisher is not read (TCP pushes back) until the queue drains or the core gives up holding it.
    */
   private holdBackFor(gate: FlowGate): void {
+    if (this.socketClosed) return;
     this.stopWaitingForFlow = gate.onceOpen(() => {
       this.stopWaitingForFlow = undefined;
       if (this.connection) this.connection.publishHeld = false;
       this.lastPacketAt = this.context.broker.clock.now();
-      if (!this.isClosed) this.updateReading();
+      if (!this.isClosed) this.drainInbox();
     });
     if (this.connection) this.connection.publishHeld = true;
     this.updateReading();
