@@ -106,6 +106,7 @@ const schemas: Record<string, unknown> = {
       arguments: args,
       messagesReady: { type: 'integer' },
       messagesUnacked: { type: 'integer' },
+      messagesInMemory: { type: 'integer', description: 'held in memory (read ahead, returned, unacked); the rest of the backlog is only in the log' },
       consumers: { type: 'integer' },
       rates: rates3,
     },

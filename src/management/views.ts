@@ -61,6 +61,7 @@ export function queueView(queue: Queue, sampler: ManagementSampler): Record<stri
     arguments: argumentsJson(queue.record.arguments),
     messagesReady: queue.messageCount,
     messagesUnacked: queue.unackedCount,
+    messagesInMemory: queue.messagesInMemory,
     consumers: queue.consumerCount,
     rates: { publish: roundRate(publish), deliver: roundRate(deliver), ack: roundRate(ack) },
   };
@@ -78,6 +79,7 @@ export function streamQueueView(stream: Stream, args: HeaderTable): Record<strin
     arguments: argumentsJson(args),
     messagesReady: stats.messageCount,
     messagesUnacked: 0,
+    messagesInMemory: 0,
     consumers: stats.readerCount,
     rates: { publish: 0, deliver: 0, ack: 0 },
   };

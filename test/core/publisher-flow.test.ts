@@ -1,4 +1,4 @@
-/** Per-queue publisher flow control (src/core/flow/queue-flow.ts) and the memory a steady backlog keeps. */
+/** Per-queue publisher flow control (src/core/flow/queue-flow.ts) and the memory a queue's backlog keeps. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
@@ -153,6 +153,41 @@ describe('queue memory under a steady backlog', () => {
       await settle();
       gc();
       assert.equal(taken!.deref(), undefined, 'a message is still held after it was acked');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('queue memory without consumers', () => {
+  it('keeps only a few heads of a backlog in memory until a consumer comes, and gives the read-ahead back when it goes', async () => {
+    const h = await openHarness({ store: 'file' });
+    try {
+      await h.connection.declareQueue({ name: 'waiting', durable: true });
+      for (let i = 0; i < 1000; i++) h.connection.publish(textMessage(`m${i}`, { routingKey: 'waiting', persistent: true }));
+      await settle();
+      assert.ok(h.broker.getQueue('waiting')!.messagesInMemory <= 16, 'a backlog for an offline consumer stays on disk');
+      // After a restart, recovery reads no more than that back either.
+      await h.restart();
+      const queue = h.broker.getQueue('waiting')!;
+      await settle();
+      assert.equal(queue.messageCount, 1000);
+      assert.ok(queue.messagesInMemory <= 16, `${queue.messagesInMemory} in memory after recovery`);
+      // A consumer gets the whole backlog, in order, read ahead as it goes.
+      const consumer = new Recorder();
+      const tag = h.connection.consume(h.channel, 'waiting', { prefetch: 100 }, consumer.callbacks);
+      await consumer.waitFor(100);
+      await settle();
+      assert.ok(queue.messagesInMemory > 300, 'read ahead while consumed');
+      h.channel.cancel(tag);
+      await settle();
+      assert.ok(queue.messagesInMemory <= 100 + 16, `${queue.messagesInMemory} in memory once the consumer left`);
+      h.connection.closeChannel(h.channel); // its 100 unacked go back to the queue, first in line
+      await settle();
+      const again = new Recorder();
+      h.connection.consume(h.connection.openChannel(), 'waiting', { prefetch: 0 }, again.callbacks);
+      await again.waitFor(1000);
+      assert.deepEqual(again.texts, Array.from({ length: 1000 }, (_, i) => `m${i}`), 'every message once, in order, after the trim');
     } finally {
       await h.close();
     }

@@ -70,6 +70,14 @@ export interface PeekedMessage {
 /** Read ahead this many messages from the log: enough to keep consumers busy, small enough to bound memory. */
 const READ_AHEAD_MESSAGES = 512;
 const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+/**
+ * Without consumers a queue keeps only a few heads in memory (their expiry and max-length drops need
+ * them): thousands of queues waiting for offline consumers hold their backlogs on disk, not in memory.
+ */
+const IDLE_READ_AHEAD_MESSAGES = 16;
+const IDLE_READ_AHEAD_BYTES = 64 * 1024;
+/** A pull (basic.get, an HTTP fetch) reads this many at a time when the head is not in memory. */
+const PULL_READ_MESSAGES = 64;
 /** Taken slots at the buffer's front that are cut off in one go (see `takeHead`). */
 const BUFFER_COMPACT_AT = 1024;
 /** Deliveries in one pump pass before yielding to the event loop. */
@@ -125,6 +133,8 @@ export class Queue {
   private loading: Promise<void> | undefined;
   /** Bumped by purge and delete so reads started before them are discarded. */
   private generation = 0;
+  /** Bumped when the read-ahead is given back (the last consumer left): a read in flight then keeps nothing. */
+  private readEpoch = 0;
   private pumping = false;
   private pumpAgain = false;
   private yieldedPump = false;
@@ -186,6 +196,14 @@ export class Queue {
 
   get readyBytes(): number {
     return this.readyBytesTotal;
+  }
+
+  /**
+   * Messages held in process memory (read ahead, returned, or out with consumers), RabbitMQ's
+   * `messages_ram`: the rest of the backlog is only in the log.
+   */
+  get messagesInMemory(): number {
+    return this.buffer.length - this.bufferHead + this.returned.length + this.unacked.size;
   }
 
   get unackedCount(): number {
@@ -320,6 +338,7 @@ export class Queue {
     if (index < 0) return;
     this.consumers.splice(index, 1);
     if (this.consumers.length === 0) {
+      this.trimReadAhead();
       if (this.record.autoDelete && this.hadConsumer) {
         this.host.queueUnused(this, 'auto-delete');
         return;
@@ -495,7 +514,7 @@ export class Queue {
         return head;
       }
       if (this.ready === 0 || this.cursor >= this.log.endOffset) return undefined;
-      await this.loadMore();
+      await this.loadMore(PULL_READ_MESSAGES);
       if (this.closed) return undefined;
     }
   }
@@ -746,7 +765,26 @@ export class Queue {
   }
 
   private bufferHasRoom(): boolean {
-    return this.buffer.length - this.bufferHead < READ_AHEAD_MESSAGES && this.bufferedBytes < READ_AHEAD_BYTES;
+    const buffered = this.buffer.length - this.bufferHead;
+    if (this.consumers.length === 0) return buffered < IDLE_READ_AHEAD_MESSAGES && this.bufferedBytes < IDLE_READ_AHEAD_BYTES;
+    return buffered < READ_AHEAD_MESSAGES && this.bufferedBytes < READ_AHEAD_BYTES;
+  }
+
+  /**
+   * The last consumer left: the read-ahead past the idle limit goes back to the log (it is a copy of what
+   * the log holds), to be read again when a consumer comes. Delivery counts recovered at start that rode
+   * on the dropped items go back to the map they came from.
+   */
+  private trimReadAhead(): void {
+    const keep = this.bufferHead + IDLE_READ_AHEAD_MESSAGES;
+    this.readEpoch += 1;
+    if (this.buffer.length <= keep) return;
+    const dropped = this.buffer.splice(keep);
+    this.cursor = dropped[0]!.offset;
+    for (const item of dropped) {
+      this.bufferedBytes -= item!.bodySize;
+      if (item!.deliveryCount > 0) this.recoveredDeliveries.set(item!.offset, item!.deliveryCount);
+    }
   }
 
   /** Ready messages that are only on disk. */
@@ -762,8 +800,8 @@ export class Queue {
     });
   }
 
-  private loadMore(): Promise<void> {
-    this.loading ??= this.readIntoBuffer().finally(() => {
+  private loadMore(maxMessages = this.consumers.length > 0 ? READ_AHEAD_MESSAGES : IDLE_READ_AHEAD_MESSAGES): Promise<void> {
+    this.loading ??= this.readIntoBuffer(maxMessages).finally(() => {
       this.loading = undefined;
       // Deliver what arrived and, if more is waiting on disk, start the next read.
       this.pump();
@@ -771,10 +809,11 @@ export class Queue {
     return this.loading;
   }
 
-  private async readIntoBuffer(): Promise<void> {
+  private async readIntoBuffer(maxMessages: number): Promise<void> {
     const generation = this.generation;
-    const records = await this.log.read(this.cursor, READ_AHEAD_MESSAGES, READ_AHEAD_BYTES);
-    if (generation !== this.generation || this.closed) return;
+    const epoch = this.readEpoch;
+    const records = await this.log.read(this.cursor, maxMessages, READ_AHEAD_BYTES);
+    if (generation !== this.generation || epoch !== this.readEpoch || this.closed) return;
     for (const record of records) {
       if (record.offset < this.cursor) continue;
       this.cursor = record.offset + 1;
