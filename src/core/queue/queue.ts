@@ -398,7 +398,8 @@ export class Queue {
         if (this.policy.overflow === 'drop-head' && this.pendingHeadDrops === 0 && this.isOverLimit()) {
           this.dropHeadsOverLimit();
         }
-        const now = this.host.clock.now();
+        // Read only once a head with an expiry needs it: most messages have none, and pump runs per publish.
+        let now = -1;
         let delivered = 0;
         for (;;) {
           if (delivered >= DELIVERIES_PER_PASS) {
@@ -409,6 +410,7 @@ export class Queue {
           }
           const head = this.peekHead();
           if (!head) break;
+          if (head.expiresAt !== Infinity && now < 0) now = this.host.clock.now();
           if (head.expiresAt < now) {
             this.takeHead();
             this.deadLetterAndSettle(head, 'expired');

@@ -23,14 +23,31 @@ function swapSeparators(text: string): string {
   return out + text.slice(from);
 }
 
+/**
+ * A one-entry memo per direction: a publisher mostly repeats its topic, and each delivery of a fan-out
+ * converts the same routing key, so the common case is a comparison instead of a new string.
+ */
+let lastTopic = '';
+let lastRoutingKey = '';
+let lastKeyIn = '';
+let lastTopicOut = '';
+
 /** MQTT topic name -> routing key on `amq.topic`. */
 export function topicToRoutingKey(topic: string): string {
-  return swapSeparators(topic);
+  if (topic !== lastTopic) {
+    lastRoutingKey = swapSeparators(topic);
+    lastTopic = topic;
+  }
+  return lastRoutingKey;
 }
 
 /** Routing key -> MQTT topic name. */
 export function routingKeyToTopic(routingKey: string): string {
-  return swapSeparators(routingKey);
+  if (routingKey !== lastKeyIn) {
+    lastTopicOut = swapSeparators(routingKey);
+    lastKeyIn = routingKey;
+  }
+  return lastTopicOut;
 }
 
 /** MQTT topic filter -> topic pattern for a binding to `amq.topic`. */
