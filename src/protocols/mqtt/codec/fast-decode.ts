@@ -32,6 +32,23 @@ export function decodeFast(bytes: Buffer, version: ProtocolVersion): Packet | un
   return undefined;
 }
 
+/** The last topic decoded, as bytes and as a string: a publisher mostly repeats its topic. */
+let lastTopicBytes = Buffer.alloc(0);
+let lastTopic = '';
+
+function topicAt(bytes: Buffer, at: number, length: number): string {
+  const last = lastTopicBytes;
+  if (last.length === length) {
+    let i = 0;
+    while (i < length && last[i] === bytes[at + i]) i++;
+    if (i === length) return lastTopic;
+  }
+  lastTopic = bytes.toString('utf8', at, at + length);
+  // A copy: the packet's bytes are a view of a socket chunk, which must not be kept alive by this memo.
+  lastTopicBytes = Buffer.from(bytes.subarray(at, at + length));
+  return lastTopic;
+}
+
 function decodePublish(bytes: Buffer, first: number, version: ProtocolVersion): Packet | undefined {
   const qos = (first >> 1) & 0x03;
   const dup = (first & 0x08) !== 0;
@@ -50,7 +67,7 @@ function decodePublish(bytes: Buffer, first: number, version: ProtocolVersion): 
   const topicLength = (bytes[at]! << 8) | bytes[at + 1]!;
   at += 2;
   if (topicLength === 0 || at + topicLength > bytes.length) return undefined;
-  const topic = bytes.toString('utf8', at, at + topicLength);
+  const topic = topicAt(bytes, at, topicLength);
   at += topicLength;
   let messageId: number | undefined;
   if (qos > 0) {

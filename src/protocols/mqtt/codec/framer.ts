@@ -18,18 +18,21 @@ export interface FixedHeader {
   readonly remainingLength: number;
 }
 
-const INCOMPLETE = 0;
-const MALFORMED = 1;
+const INCOMPLETE = -1;
+const MALFORMED = -2;
 
-/** Reads the fixed header at `at`; INCOMPLETE when more bytes are needed, MALFORMED for a bad length. */
-function readFixedHeader(data: Uint8Array, at: number): FixedHeader | typeof INCOMPLETE | typeof MALFORMED {
+/**
+ * Reads the fixed header at `at`: `remainingLength * 8 + headerLength` (one number, so that framing a
+ * packet allocates nothing), INCOMPLETE when more bytes are needed, MALFORMED for a bad length.
+ */
+function readFixedHeader(data: Uint8Array, at: number): number {
   let value = 0;
   let multiplier = 1;
   for (let i = 1; i <= 4; i++) {
     if (at + i >= data.length) return INCOMPLETE;
     const byte = data[at + i]!;
     value += (byte & 0x7f) * multiplier;
-    if ((byte & 0x80) === 0) return { headerLength: 1 + i, remainingLength: value };
+    if ((byte & 0x80) === 0) return value * 8 + 1 + i;
     multiplier *= 128;
   }
   return MALFORMED;
@@ -73,7 +76,7 @@ export class PacketFramer {
         return undefined;
       }
       if (header === MALFORMED) return { kind: 'malformed-length' };
-      const size = header.headerLength + header.remainingLength;
+      const size = (header & 7) + Math.floor(header / 8);
       if (size > this.maxPacketBytes) return { kind: 'too-large', size };
       if (position + size <= data.length) {
         // A view: socket chunks are never reused by Node, so the packet may keep referring to it.
@@ -100,5 +103,5 @@ export class PacketFramer {
 export function fixedHeaderOf(packet: Uint8Array): FixedHeader {
   const header = readFixedHeader(packet, 0);
   if (header === INCOMPLETE || header === MALFORMED) return { headerLength: packet.length, remainingLength: 0 };
-  return header;
+  return { headerLength: header & 7, remainingLength: Math.floor(header / 8) };
 }

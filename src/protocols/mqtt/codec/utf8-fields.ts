@@ -142,8 +142,30 @@ class Walker {
   }
 }
 
+/**
+ * The message path's common PUBLISH, checked without a Walker or a view: an ASCII topic without U+0000
+ * and, in 5.0, no properties. False means "not sure": the full walk decides.
+ */
+function plainPublishWellFormed(packet: Uint8Array, v5: boolean): boolean {
+  let at = 1;
+  while (at < 5 && (packet[at]! & 0x80) !== 0) at++;
+  at++;
+  const topicLength = ((packet[at] ?? 0) << 8) | (packet[at + 1] ?? 0);
+  at += 2;
+  const topicEnd = at + topicLength;
+  if (topicEnd > packet.length) return false;
+  for (; at < topicEnd; at++) {
+    const byte = packet[at]!;
+    if (byte === 0 || byte > 0x7f) return false;
+  }
+  if (!v5) return true;
+  if ((packet[0]! & 0x06) !== 0) at += 2; // QoS 1 / 2: the packet identifier
+  return packet[at] === 0; // a zero-length property list
+}
+
 /** True unless a UTF-8 string field of the packet (a whole packet, fixed header included) is ill-formed. */
 export function stringFieldsWellFormed(packet: Uint8Array, protocolVersion: number): boolean {
+  if (packet[0]! >> 4 === 3 && plainPublishWellFormed(packet, protocolVersion === 5)) return true;
   const { headerLength, remainingLength } = fixedHeaderOf(packet);
   const walker = new Walker(packet, headerLength, headerLength + remainingLength);
   const type = packet[0]! >> 4;
