@@ -4,6 +4,22 @@
  * set stays a handful of ranges however many messages pass, and a stuck message at the head costs one
  * extra range instead of one entry per later message.
  */
+/**
+ * `items.splice(first, last - first, value)` without the array splice returns: an ack that closes the
+ * gap before a state record takes this path once per message, so it must not allocate.
+ */
+function replaceSpan(items: number[], first: number, last: number, value: number): void {
+  const removed = last - first;
+  if (removed === 0) {
+    items.push(0);
+    items.copyWithin(first + 1, first, items.length - 1);
+  } else if (removed > 1) {
+    items.copyWithin(first + 1, last);
+    items.length -= removed - 1;
+  }
+  items[first] = value;
+}
+
 export class OffsetRangeSet {
   private starts: number[] = [];
   private ends: number[] = [];
@@ -46,8 +62,8 @@ export class OffsetRangeSet {
       mergedEnd = Math.max(mergedEnd, this.ends[last]!);
       last += 1;
     }
-    this.starts.splice(first, last - first, mergedStart);
-    this.ends.splice(first, last - first, mergedEnd);
+    replaceSpan(this.starts, first, last, mergedStart);
+    replaceSpan(this.ends, first, last, mergedEnd);
   }
 
   /** The smallest offset >= `from` that is not in the set. */

@@ -315,6 +315,8 @@ class RouteWalk implements MatchContext {
   headers: HeaderTable | undefined = undefined;
   readonly words: string[] = [];
   private wordCount = -1;
+  /** The key `words` holds: a publisher mostly repeats its routing key, which is then not split again. */
+  private splitKey: string | undefined = undefined;
   /** Increments per route; exchanges and destinations stamped with it were already seen. */
   private epoch = 0;
   private defaultExchangeMark = 0;
@@ -332,7 +334,7 @@ class RouteWalk implements MatchContext {
     this.result = into;
     this.routingKey = routingKey;
     this.headers = headers;
-    this.wordCount = -1;
+    if (routingKey !== this.splitKey) this.wordCount = -1;
     try {
       this.enqueueExchange(exchange);
       const pending = this.pending;
@@ -352,7 +354,10 @@ class RouteWalk implements MatchContext {
   }
 
   topicWordCount(): number {
-    if (this.wordCount < 0) this.wordCount = splitTopicInto(this.routingKey, this.words);
+    if (this.wordCount < 0) {
+      this.wordCount = splitTopicInto(this.routingKey, this.words);
+      this.splitKey = this.routingKey;
+    }
     return this.wordCount;
   }
 
