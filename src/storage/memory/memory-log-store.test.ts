@@ -34,6 +34,27 @@ describe('MemoryLogStore', () => {
     assert.equal(log.sizeBytes, 0);
     assert.equal(log.append(0, 0, new Uint8Array(1)), 5_000);
   });
+
+  it('keeps every payload intact across slab boundaries, large ones apart, and drops slabs as it truncates', async () => {
+    const store = new MemoryLogStore();
+    const log = await store.open('q', { fsync: { mode: 'never' } });
+    // Sizes 0 .. 12 KiB: small ones share slabs of growing size, ones past 8 KiB get their own buffer.
+    const sizeOf = (i: number): number => (i * 7919) % (12 * 1024);
+    const scratch = new Uint8Array(12 * 1024);
+    for (let i = 0; i < 3_000; i++) {
+      const payload = payloadFor(i, sizeOf(i));
+      scratch.set(payload);
+      log.append(0, i, scratch.subarray(0, payload.length));
+      scratch.fill(0xee); // the caller reuses its buffer at once
+    }
+    await log.truncateBefore(1_000);
+    const records = await log.read(1_000, 10_000, Number.MAX_SAFE_INTEGER);
+    assert.equal(records.length, 2_000);
+    for (const record of records) assert.deepEqual(record.payload, payloadFor(record.offset, sizeOf(record.offset)), `offset ${record.offset}`);
+    const before = log.memoryBytes;
+    await log.truncateBefore(2_999);
+    assert.ok(log.memoryBytes < before / 100, `${log.memoryBytes} bytes counted with one record left`);
+  });
 });
 
 describe('MemoryMetadataStore', () => {
