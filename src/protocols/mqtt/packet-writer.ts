@@ -33,7 +33,7 @@ export class PacketWriter {
     return this.writeBytes(encodePacket(packet, version));
   }
 
-  writeBytes(bytes: Buffer): number {
+  writeBytes(bytes: Uint8Array): number {
     if (this.socket.destroyed || this.socket.writableEnded) return bytes.length;
     if (!this.corked) {
       this.corked = true;

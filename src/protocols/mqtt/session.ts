@@ -30,7 +30,7 @@ import type { Authenticator, Logger, Principal, TimerHandle } from '../../core/p
 import type { FlowGate } from '../../core/flow/queue-flow.js';
 import type { ProtocolVersion } from './codec/connect-sniff.js';
 import { MqttDecoder, type DecodeError } from './codec/decoder.js';
-import { encodePacket } from './codec/encoder.js';
+import { encodePacket, encodePublishHeader } from './codec/encoder.js';
 import {
   publishedQos,
   remainingLifetimeMs,
@@ -132,6 +132,8 @@ const SESSION_NEVER_EXPIRES = 0xffffffff;
 const CLOSE_GRACE_MS = 2000;
 /** Packets queued behind a pending CONNECT / SUBSCRIBE before the connection stops reading. */
 const MAX_QUEUED_PACKETS = 1024;
+/** A PUBLISH body at least this large is written as it is after its header, not copied into the packet. */
+const SEPARATE_PAYLOAD_BYTES = 512;
 const NO_IDS: readonly number[] = [];
 
 /**
@@ -821,14 +823,21 @@ export class MqttSession {
   /** Writes a PUBLISH unless it exceeds the client's Maximum Packet Size; returns whether it was sent. */
   private sendPublish(packet: IPublishPacket): boolean {
     const newAlias = this.clientTopicAliasMaximum > 0 ? this.applyTopicAlias(packet) : undefined;
-    const bytes = this.encode(packet);
-    if (!bytes || bytes.length > this.clientMaxPacketBytes) {
+    const payload = packet.payload;
+    const header = typeof payload !== 'string' && payload.length >= SEPARATE_PAYLOAD_BYTES ? encodePublishHeader(packet, this.version) : undefined;
+    const bytes = header === undefined ? this.encode(packet) : undefined;
+    const size = header !== undefined ? header.length + payload.length : bytes?.length;
+    if (size === undefined || size > this.clientMaxPacketBytes) {
       // The client never learnt this alias: it must not be used later.
       if (newAlias !== undefined) this.outboundAliases.delete(newAlias);
       return false;
     }
     this.context.stats.packetsSent += 1;
-    this.writer.writeBytes(bytes);
+    if (header === undefined) this.writer.writeBytes(bytes!);
+    else {
+      this.writer.writeBytes(header);
+      this.writer.writeBytes(payload as Uint8Array);
+    }
     return true;
   }
 

@@ -44,6 +44,19 @@ export function encodeFast(packet: Packet, version: ProtocolVersion): Buffer | u
 }
 
 function encodePublish(packet: Packet & { cmd: 'publish' }, version: ProtocolVersion): Buffer | undefined {
+  return encodePublishInto(packet, version, true);
+}
+
+/**
+ * The bytes of a PUBLISH the fast path frames up to its payload, or undefined for mqtt-packet to do it:
+ * the caller writes the payload after it, so a large body goes to the socket as it is, shared by every
+ * subscriber it is delivered to, instead of being copied into each one's packet.
+ */
+export function encodePublishHeader(packet: Packet & { cmd: 'publish' }, version: ProtocolVersion): Buffer | undefined {
+  return encodePublishInto(packet, version, false);
+}
+
+function encodePublishInto(packet: Packet & { cmd: 'publish' }, version: ProtocolVersion, withPayload: boolean): Buffer | undefined {
   if (version === 5 && hasProperties(packet.properties)) return undefined;
   const topic = packet.topic;
   if (typeof topic !== 'string' || topic.length === 0) return undefined;
@@ -52,7 +65,7 @@ function encodePublish(packet: Packet & { cmd: 'publish' }, version: ProtocolVer
   const topicBytes = Buffer.byteLength(topic);
   const remaining = 2 + topicBytes + (qos > 0 ? 2 : 0) + (version === 5 ? 1 : 0) + payload.length;
   if (remaining > 268_435_455) return undefined;
-  const out = Buffer.allocUnsafe(1 + varIntLength(remaining) + remaining);
+  const out = Buffer.allocUnsafe(1 + varIntLength(remaining) + remaining - (withPayload ? 0 : payload.length));
   out[0] = 0x30 | (packet.dup ? 0x08 : 0) | (qos << 1) | (packet.retain ? 0x01 : 0);
   let at = writeVarInt(out, 1, remaining);
   out[at++] = topicBytes >> 8;
@@ -64,7 +77,7 @@ function encodePublish(packet: Packet & { cmd: 'publish' }, version: ProtocolVer
     out[at++] = id & 0xff;
   }
   if (version === 5) out[at++] = 0; // property length: none
-  out.set(payload, at);
+  if (withPayload) out.set(payload, at);
   return out;
 }
 
