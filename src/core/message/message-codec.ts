@@ -71,6 +71,12 @@ const T_TABLE = 10;
 
 /** Short ASCII strings are copied by hand: cheaper than a TextEncoder/TextDecoder call and a subarray. */
 const SHORT_STRING = 24;
+/**
+ * Strings up to this length are sized and written by a loop over their code units: cheaper than a call
+ * into native code, and every one of them has a one-byte length prefix (63 * 2 < 0x80). Routing keys,
+ * exchange names and header names of the message path are mostly such strings.
+ */
+const LOOP_STRING = 63;
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -101,7 +107,7 @@ function varintSize(value: number): number {
 function stringSize(text: string): number {
   if (typeof text !== 'string') throw invalid(`expected a string, got ${typeof text}`);
   const length = text.length;
-  if (length <= SHORT_STRING) {
+  if (length <= LOOP_STRING) {
     // Counting UTF-8 bytes here beats a call into native code for the short strings most messages hold.
     let bytes = 0;
     for (let i = 0; i < length; i++) {
@@ -238,7 +244,7 @@ function writeString(out: Uint8Array, pos: number, text: string): number {
     return pos;
   }
   const length = text.length;
-  if (length <= SHORT_STRING) {
+  if (length <= LOOP_STRING) {
     let ascii = true;
     for (let i = 0; i < length; i++) {
       if (text.charCodeAt(i) >= 0x80) {

@@ -565,7 +565,8 @@ export class MqttSession {
     const payload = ownedPayload(packet.payload);
     const message = toCoreMessage(
       { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties },
-      broker.clock.now(),
+      // Arrival time, for a Message Expiry Interval: the clock read for the socket chunk it came in.
+      this.lastPacketAt,
       this.clientId,
     );
     let outcome;
@@ -757,7 +758,7 @@ export class MqttSession {
     // [MQTT-3.3.1-9] (3.1.1): RETAIN is 0 on messages for established subscriptions; 5.0 keeps it with
     // Retain As Published [MQTT-3.3.1-13].
     const retain = this.version === 5 && retainAsPublished && wasPublishedRetained(message);
-    const remaining = remainingLifetimeMs(message, this.context.broker.clock.now());
+    const remaining = message.properties.expiration === undefined ? undefined : remainingLifetimeMs(message, this.context.broker.clock.now());
     if (qos === 0) {
       this.settle(delivery, queueClass);
       const packet = toPublishPacket(message, { qos: 0, retain, dup: false, messageId: undefined }, this.version, remaining);
