@@ -948,6 +948,10 @@ export class Broker {
         continue;
       }
       if (exclude?.(name)) continue;
+      if (queue.deliverDirect(message)) {
+        routed += 1;
+        continue;
+      }
       encoded ??= encodeMessage(message);
       // What the store took in memory is what its log says (the log knows its own bookkeeping).
       const inMemory = !this.isOnDisk(queue);

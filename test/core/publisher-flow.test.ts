@@ -193,3 +193,46 @@ describe('queue memory without consumers', () => {
     }
   });
 });
+
+describe('direct delivery to a consumer that settles at delivery', () => {
+  it('stores nothing of a message a no-ack consumer takes at once, and keeps FIFO with a backlog', async () => {
+    const h = await openHarness();
+    try {
+      await h.connection.declareQueue({ name: 'live', durable: false });
+      const consumer = new Recorder();
+      h.connection.consume(h.channel, 'live', { noAck: true }, consumer.callbacks);
+      const queue = h.broker.getQueue('live')!;
+      h.connection.publish(textMessage('a', { routingKey: 'live' }));
+      assert.deepEqual(consumer.texts, ['a']);
+      assert.equal(queue.storedBytes, 0, 'nothing was appended to the log');
+      // The consumer cannot take more (its channel paused): messages queue up, in order, and the next
+      // publish after the pause does not overtake them.
+      h.channel.setFlow(false);
+      h.connection.publish(textMessage('b', { routingKey: 'live' }));
+      h.connection.publish(textMessage('c', { routingKey: 'live' }));
+      assert.ok(queue.storedBytes > 0);
+      h.channel.setFlow(true);
+      h.connection.publish(textMessage('d', { routingKey: 'live' }));
+      await consumer.waitFor(4);
+      assert.deepEqual(consumer.texts, ['a', 'b', 'c', 'd']);
+      assert.equal(queue.counters.published, 4);
+      assert.equal(queue.counters.delivered, 4);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('writes every message of a durable queue to its log, no-ack consumer or not', async () => {
+    const h = await openHarness();
+    try {
+      await h.connection.declareQueue({ name: 'kept', durable: true });
+      const consumer = new Recorder();
+      h.connection.consume(h.channel, 'kept', { noAck: true }, consumer.callbacks);
+      h.connection.publish(textMessage('a', { routingKey: 'kept', persistent: true }));
+      assert.deepEqual(consumer.texts, ['a']);
+      assert.ok(h.broker.getQueue('kept')!.storedBytes > 0);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -264,6 +264,30 @@ export class Queue {
   }
 
   /**
+   * Hands a message straight to the consumer when nothing would be kept of it: a transient queue with
+   * nothing ahead of the message and one consumer that settles at delivery (MQTT QoS 0, AMQP no-ack,
+   * STOMP ack:auto) with room. It is then neither encoded nor appended to the log, which is most of what
+   * a QoS 0 fan-out costs. Returns false when the message must be enqueued as usual.
+   */
+  deliverDirect(message: Message): boolean {
+    if (this.record.durable || this.closed || this.stopping || this.pumping || this.consumers.length !== 1) return false;
+    if (this.ready !== 0 || this.returned.length > 0 || this.bufferHead !== this.buffer.length || this.loading || this.pendingHeadDrops > 0) {
+      return false;
+    }
+    const consumer = this.consumers[0]!;
+    if (!consumer.noAck || !consumer.canAccept()) return false;
+    const now = this.host.clock.now();
+    // No offset: a no-ack delivery is settled as it goes out, so nothing ever refers to one.
+    const item = this.makeItem(-1, message, message.body.byteLength, now, 1);
+    if (item.expiresAt < now) return false; // expired on arrival: the usual path dead-letters it
+    this.counters.published += 1;
+    this.counters.delivered += 1;
+    this.host.metrics.count('courier_messages_delivered_total', 1, this.labels);
+    consumer.deliver(this, item, false);
+    return true;
+  }
+
+  /**
    * Whether the publisher that just enqueued should hold back on `flow` until it opens: the backlog is
    * past the high mark while consumers are taking messages. Checked after each enqueue.
    */
@@ -802,8 +826,10 @@ export class Queue {
     });
   }
 
-  private loadMore(maxMessages = this.consumers.length > 0 ? READ_AHEAD_MESSAGES : IDLE_READ_AHEAD_MESSAGES): Promise<void> {
-    this.loading ??= this.readIntoBuffer(maxMessages).finally(() => {
+  private loadMore(maxMessages?: number): Promise<void> {
+    const consumed = this.consumers.length > 0;
+    const messages = maxMessages ?? (consumed ? READ_AHEAD_MESSAGES : IDLE_READ_AHEAD_MESSAGES);
+    this.loading ??= this.readIntoBuffer(messages, consumed ? READ_AHEAD_BYTES : IDLE_READ_AHEAD_BYTES).finally(() => {
       this.loading = undefined;
       // Deliver what arrived and, if more is waiting on disk, start the next read.
       this.pump();
@@ -811,10 +837,10 @@ export class Queue {
     return this.loading;
   }
 
-  private async readIntoBuffer(maxMessages: number): Promise<void> {
+  private async readIntoBuffer(maxMessages: number, maxBytes: number): Promise<void> {
     const generation = this.generation;
     const epoch = this.readEpoch;
-    const records = await this.log.read(this.cursor, maxMessages, READ_AHEAD_BYTES);
+    const records = await this.log.read(this.cursor, maxMessages, maxBytes);
     if (generation !== this.generation || epoch !== this.readEpoch || this.closed) return;
     for (const record of records) {
       if (record.offset < this.cursor) continue;
