@@ -340,6 +340,11 @@ export class Channel {
     this.settle(deliveryTag, multiple, (queue, offset) => (requeue ? queue.requeue(offset) : queue.reject(offset)));
   }
 
+  /** Returns a delivery to its queue uncounted (see `Queue.release`): it was only looked at. */
+  release(deliveryTag: number): void {
+    this.settle(deliveryTag, false, (queue, offset) => queue.release(offset));
+  }
+
   /** `basic.recover`: every unacked delivery goes back to its queue (requeue=true semantics). */
   recover(): void {
     this.returnAll();

@@ -52,7 +52,9 @@ export async function redriveQueue(broker: Broker, principal: Principal, name: s
   // closing it returns every one it could not move.
   const channel = broker.newChannel(0);
   let moved = 0;
-  let skipped = 0;
+  // Messages that stay: held until the end (so the next get takes the next message), then given back
+  // uncounted, so that looking at them costs no delivery attempt against an x-delivery-limit.
+  const stay: number[] = [];
   try {
     while (remaining > 0) {
       const batch: { tag: number; durable: Promise<void> }[] = [];
@@ -65,19 +67,19 @@ export async function redriveQueue(broker: Broker, principal: Principal, name: s
         remaining -= 1;
         const origin = deadLetterOrigin(delivery.message);
         if (!origin) {
-          skipped += 1;
+          stay.push(delivery.deliveryTag);
           continue;
         }
         try {
           const outcome = broker.publish(principal, { ...delivery.message, exchange: origin.exchange, routingKey: origin.routingKey });
           if (outcome.routed === 0 || outcome.rejected) {
-            skipped += 1;
+            stay.push(delivery.deliveryTag);
             continue;
           }
           batch.push({ tag: delivery.deliveryTag, durable: outcome.durable });
         } catch (error) {
           if (!(error instanceof BrokerError) || error.code === 'BROKER_CLOSED') throw error;
-          skipped += 1;
+          stay.push(delivery.deliveryTag);
         }
       }
       const settled = await Promise.allSettled(batch.map((entry) => entry.durable));
@@ -86,14 +88,16 @@ export async function redriveQueue(broker: Broker, principal: Principal, name: s
           channel.ack(batch[index]!.tag);
           moved += 1;
         } else {
-          skipped += 1;
+          stay.push(batch[index]!.tag);
         }
       });
     }
   } finally {
+    // Back in their places (offset order), each as often delivered as before.
+    for (const tag of stay) if (!channel.isClosed) channel.release(tag);
     channel.close();
   }
-  return { moved, skipped };
+  return { moved, skipped: stay.length };
 }
 
 /** POST /api/queues/{name}/redrive `{ max? }` -> `{ moved, skipped }`. */

@@ -163,6 +163,12 @@ describe('management API with real clients', () => {
 
       const left = await fixture.get<{ messages: Json[] }>('/api/queues/orders-dlq/peek');
       assert.deepEqual(left.messages.map((entry) => Buffer.from(String(entry['body']), 'base64').toString()), ['stray']);
+      // Looked at, not delivered: a redrive costs the message that stays no delivery attempt, however
+      // often it is run (an x-delivery-limit would otherwise drop it in the end).
+      assert.deepEqual(await (await fixture.send('POST', '/api/queues/orders-dlq/redrive')).json(), { moved: 0, skipped: 1 });
+      const stray = (await fixture.get<{ messages: Json[] }>('/api/queues/orders-dlq/peek')).messages[0]!;
+      assert.equal(stray['deliveryCount'], 0);
+      assert.equal(stray['redelivered'], false);
       const back = await fixture.get<Json>('/api/queues/orders-q');
       assert.equal(back['messagesReady'], 2);
 

@@ -627,6 +627,23 @@ export class Queue {
     this.pump();
   }
 
+  /**
+   * Puts an unacked message back as if it had not been taken: its delivery count goes back down and the
+   * delivery limit is not checked. For a reader that took it only to look at it (management's redrive
+   * of a message it cannot move), not for a consumer that failed with it. A durable queue's log keeps
+   * the record of the delivery, so after a restart the count is one higher.
+   */
+  release(offset: number): void {
+    const item = this.unacked.get(offset);
+    if (!item) return;
+    this.unacked.delete(offset);
+    item.deliveryCount = Math.max(0, item.deliveryCount - 1);
+    this.insertReturned(item);
+    this.ready += 1;
+    this.readyBytesTotal += item.bodySize;
+    this.pump();
+  }
+
   /** Rejects without requeue: dead-lettered when the queue has a dead-letter exchange, dropped otherwise. */
   reject(offset: number): void {
     const item = this.unacked.get(offset);
