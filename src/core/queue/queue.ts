@@ -80,6 +80,8 @@ const IDLE_READ_AHEAD_BYTES = 64 * 1024;
 const PULL_READ_MESSAGES = 64;
 /** Taken slots at the buffer's front that are cut off in one go (see `takeHead`). */
 const BUFFER_COMPACT_AT = 1024;
+/** A drained queue's log is truncated this long after the last settlement, not at every one. */
+const IDLE_TRUNCATE_MS = 1000;
 /** Deliveries in one pump pass before yielding to the event loop. */
 const DELIVERIES_PER_PASS = 1024;
 /** Ask the log to delete settled segments once the settled head moved this far (cheap when nothing is freed). */
@@ -133,6 +135,7 @@ export class Queue {
   private loading: Promise<void> | undefined;
   /** Bumped by purge and delete so reads started before them are discarded. */
   private generation = 0;
+  private idleTruncationTimer: TimerHandle | undefined;
   /** Bumped when the read-ahead is given back (the last consumer left): a read in flight then keeps nothing. */
   private readEpoch = 0;
   private pumping = false;
@@ -684,7 +687,9 @@ export class Queue {
 
   private settle(offset: number): void {
     this.settled.add(offset);
-    this.pendingSettled.push(offset);
+    // Settled records serve recovery only: a transient queue, which a restart loses, needs none (the
+    // in-memory set above is what reads and truncation use).
+    if (this.record.durable) this.pendingSettled.push(offset);
     this.recoveredDeliveries.delete(offset);
     this.scheduleStateFlush();
   }
@@ -726,10 +731,31 @@ export class Queue {
 
   private maybeTruncate(): void {
     if (this.truncation) return; // one at a time; a later state flush tries again
-    // Never past the last record: the log would roll a fresh segment just to delete the active one.
-    const target = Math.min(this.settled.firstAbsentFrom(this.log.startOffset), this.log.endOffset - 1);
-    const drained = this.ready === 0 && this.unacked.size === 0;
-    if (target - this.lastTruncatedAt < TRUNCATE_EVERY_RECORDS && !(drained && target > this.lastTruncatedAt)) return;
+    const target = this.truncationTarget();
+    if (target - this.lastTruncatedAt < TRUNCATE_EVERY_RECORDS) {
+      // A drained queue gives its log back a little later, not on every message of a trickle.
+      if (target > this.lastTruncatedAt && this.ready === 0 && this.unacked.size === 0) this.armIdleTruncation();
+      return;
+    }
+    this.truncate(target);
+  }
+
+  /** Never past the last record: the log would roll a fresh segment just to delete the active one. */
+  private truncationTarget(): number {
+    return Math.min(this.settled.firstAbsentFrom(this.log.startOffset), this.log.endOffset - 1);
+  }
+
+  private armIdleTruncation(): void {
+    if (this.idleTruncationTimer !== undefined || this.closed) return;
+    this.idleTruncationTimer = this.host.clock.setTimer(IDLE_TRUNCATE_MS, () => {
+      this.idleTruncationTimer = undefined;
+      if (this.closed || this.truncation) return; // a truncation in flight checks again when done
+      const target = this.truncationTarget();
+      if (target > this.lastTruncatedAt) this.truncate(target);
+    });
+  }
+
+  private truncate(target: number): void {
     this.lastTruncatedAt = target;
     this.truncation = this.log
       .truncateBefore(target)
@@ -1008,6 +1034,8 @@ export class Queue {
     this.wakeReadyWaiters();
     this.flow.open();
     this.expiryTimer?.cancel();
+    this.idleTruncationTimer?.cancel();
+    this.idleTruncationTimer = undefined;
     this.cancelUnusedTimer();
     await this.truncation;
     await this.log.close();
