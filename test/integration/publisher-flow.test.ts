@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import amqp, { type ConsumeMessage } from 'amqplib';
 import mqtt from 'mqtt';
+import { WebSocket } from 'ws';
 import { DEFAULT_FLOW_LIMITS } from '../../src/core/flow/queue-flow.js';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
 import { testServerConfig } from '../support/server-config.js';
@@ -32,7 +34,7 @@ const allIndexes = Array.from({ length: MESSAGES }, (_, i) => i);
 
 async function startFlowServer(maxHoldMs: number): Promise<{ server: ServerHandle; dataDir: string; amqpUrl: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'courier-flow-'));
-  const server = await startServer(testServerConfig(dataDir, { mqttPort: 0, amqpPort: 0, stompPort: 0, flowControlMaxHold: maxHoldMs }), {
+  const server = await startServer(testServerConfig(dataDir, { mqttPort: 0, amqpPort: 0, stompPort: 0, httpPort: 0, flowControlMaxHold: maxHoldMs }), {
     version: 'test',
   });
   return { server, dataDir, amqpUrl: `amqp://guest:guest@127.0.0.1:${server.addresses.amqp!.port}` };
@@ -147,6 +149,43 @@ describe('publisher flow control: a queue drained more slowly than it fills hold
     assert.deepEqual(inOrder(await queue.release(MESSAGES)), allIndexes);
     await client.roundTrip('SEND', { destination: '/topic/flow.stomp' }, 'after the hold');
     assert.equal(heldPublishers(), 0);
+  });
+});
+
+describe('publisher flow control over /ws', () => {
+  it('later requests wait while the queue a publish fed is congested; every receipt comes once it drains', async () => {
+    const { server, dataDir, amqpUrl } = await startFlowServer(60_000);
+    try {
+      const queue = await slowQueue(server, amqpUrl, 'flow-ws', 'flow.ws');
+      const socket = new WebSocket(`ws://127.0.0.1:${server.addresses.http!.port}/ws`, {
+        headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
+      });
+      await once(socket, 'open');
+      const receipts: number[] = [];
+      socket.on('message', (data: Buffer) => {
+        const frame = JSON.parse(data.toString()) as { op: string; id?: number };
+        if (frame.op === 'receipt' && frame.id !== undefined) receipts.push(frame.id);
+      });
+      const text = (i: number): string => String(i).padStart(8, '0') + 'w'.repeat(1016);
+      for (let i = 0; i < MESSAGES; i++) socket.send(JSON.stringify({ op: 'publish', id: i, topic: 'flow.ws', body: text(i) }));
+      const held = (): boolean => server.broker.listConnections().some((connection) => connection.info.protocol === 'ws' && connection.state === 'flow');
+      await until(held, 'the /ws publisher to be held');
+      assert.ok(receipts.length < MESSAGES);
+
+      const bodies = await queue.release(MESSAGES);
+      assert.deepEqual(
+        bodies.map((body) => body.toString().slice(0, 8)),
+        allIndexes.map((i) => text(i).slice(0, 8)),
+      );
+      await until(() => receipts.length === MESSAGES, 'every receipt');
+      assert.deepEqual(receipts, allIndexes);
+      socket.close();
+      await once(socket, 'close');
+      await queue.close();
+    } finally {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

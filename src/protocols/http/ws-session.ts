@@ -3,6 +3,7 @@ import type { Broker, PublishOutcome } from '../../core/broker.js';
 import type { Channel, Delivery } from '../../core/channel.js';
 import type { Connection } from '../../core/connection.js';
 import { BrokerError } from '../../core/errors.js';
+import type { FlowGate } from '../../core/flow/queue-flow.js';
 import type { Logger } from '../../core/ports.js';
 import { connectedFrame, errorFrame, messageFrame, receiptFrame } from './ws-frames.js';
 import { parseFrame, requestIdOf, toRequest, type RequestId, type WsRequest } from './ws-requests.js';
@@ -44,6 +45,8 @@ export class WsSession {
   private ended = false;
   /** A publish came during a resource alarm: later requests wait until it clears (or the socket goes). */
   private stopWaitingForAlarm: (() => void) | undefined;
+  /** A publish went to a congested queue (core flow control): later requests wait until it drains. */
+  private stopWaitingForFlow: (() => void) | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -81,6 +84,7 @@ export class WsSession {
     if (this.ended) return;
     this.ended = true;
     this.stopWaitingForAlarm?.();
+    this.stopWaitingForFlow?.();
     this.connection.close().catch((error: unknown) => this.logger.error({ err: error, protocol: 'ws' }, 'closing a /ws connection failed'));
   }
 
@@ -91,6 +95,7 @@ export class WsSession {
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(closeCode, reason.slice(0, 120));
     this.ended = true;
     this.stopWaitingForAlarm?.();
+    this.stopWaitingForFlow?.();
     return this.connection.close();
   }
 
@@ -101,6 +106,18 @@ export class WsSession {
       this.stopWaitingForAlarm = this.broker.alarms.onceClear(() => {
         this.stopWaitingForAlarm = undefined;
         this.connection.publishBlocked = false;
+        resolve();
+      });
+    });
+  }
+
+  /** Resolves once the congested queue drained or the core stopped holding (a socket that goes first stops the wait). */
+  private waitForFlow(gate: FlowGate): Promise<void> {
+    this.connection.publishHeld = true;
+    return new Promise((resolve) => {
+      this.stopWaitingForFlow = gate.onceOpen(() => {
+        this.stopWaitingForFlow = undefined;
+        this.connection.publishHeld = false;
         resolve();
       });
     });
@@ -125,10 +142,13 @@ export class WsSession {
       id = requestIdOf(frame);
       const request = toRequest(frame);
       switch (request.op) {
-        case 'publish':
-          this.publish(request);
-          // During a resource alarm later requests wait (and the socket stops being read), as MQTT's do.
-          return this.broker.alarms.blocked ? this.waitForAlarmToClear() : undefined;
+        case 'publish': {
+          const flow = this.publish(request);
+          // During a resource alarm, or while a queue it fed is congested, later requests wait (and the
+          // socket stops being read), as MQTT's do.
+          if (this.broker.alarms.blocked) return this.waitForAlarmToClear();
+          return flow === undefined ? undefined : this.waitForFlow(flow);
+        }
         case 'subscribe':
           return this.subscribe(request);
         case 'unsubscribe':
@@ -151,7 +171,8 @@ export class WsSession {
     return undefined;
   }
 
-  private publish(request: PublishRequest): void {
+  /** Returns the gate to wait on when the publish went to a congested queue. */
+  private publish(request: PublishRequest): FlowGate | undefined {
     const { queue } = request;
     if (queue !== undefined && !this.broker.getQueue(queue) && !this.broker.getStream(queue)) {
       throw new BrokerError('QUEUE_NOT_FOUND', `no queue '${queue}' in vhost '/'`, { queue });
@@ -167,6 +188,7 @@ export class WsSession {
         this.fail(error, request.id);
       },
     );
+    return outcome.flow;
   }
 
   private confirm(outcome: PublishOutcome, id: RequestId | undefined): void {
