@@ -289,8 +289,11 @@ export class Broker {
     for (const queue of owned) await this.exclusively(queue.name, () => this.removeQueue(queue));
   }
 
+  /** Client connections, for management and metrics; the broker's own internal ones are left out. */
   listConnections(): readonly Connection[] {
-    return [...this.connections];
+    const list: Connection[] = [];
+    for (const connection of this.connections) if (connection.info.internal !== true) list.push(connection);
+    return list;
   }
 
   /** Totals since start for management's overview: published to the broker, delivered and acked by queues. */

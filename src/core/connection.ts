@@ -8,6 +8,8 @@ export interface ConnectionInfo {
   readonly protocol: string;
   readonly remoteAddress: string;
   readonly clientId?: string;
+  /** The broker's own (the `$SYS` publisher, the HTTP API's holder of pulled messages): not a client, so not listed. */
+  readonly internal?: boolean;
 }
 
 /** Running totals of a connection, sampled by management into rates; bumped in place, never reallocated. */

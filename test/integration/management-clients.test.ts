@@ -81,6 +81,8 @@ describe('management API with real clients', () => {
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     const listed = await connectionOf((entry) => entry['clientId'] === 'mgmt-v5', 'the mqtt connection');
     assert.equal(listed['protocol'], 'mqtt');
+    // The broker's own $SYS publisher is connected too, but is not a client: not listed.
+    assert.equal((await fixture.get<Json[]>('/api/connections')).some((entry) => entry['clientId'] === '$SYS'), false);
     assert.equal((await fixture.send('DELETE', `/api/connections/${String(listed['id'])}`)).status, 204);
     assert.equal((await within(disconnect, 'DISCONNECT')).reasonCode, 0x98);
     await within(closed, 'the mqtt close');

@@ -37,7 +37,7 @@ export class ReceiptBook {
     if (this.closed) throw new BrokerError('BROKER_CLOSED', 'the HTTP API is shutting down');
     let scope = this.scopes.get(principal.username);
     if (!scope || scope.connection.isClosed) {
-      const connection = this.broker.connect(principal, { protocol: 'http', remoteAddress: 'internal', clientId: `http:${principal.username}` });
+      const connection = this.broker.connect(principal, { protocol: 'http', remoteAddress: 'internal', clientId: `http:${principal.username}`, internal: true });
       scope = { connection, channel: connection.openChannel() };
       this.scopes.set(principal.username, scope);
     }

@@ -73,7 +73,7 @@ export class SysTopicsPublisher {
 
   start(): void {
     try {
-      this.connection = this.options.broker.connect({ username: 'courier-sys', tags: [] }, { protocol: 'mqtt', remoteAddress: '', clientId: '$SYS' });
+      this.connection = this.options.broker.connect({ username: 'courier-sys', tags: [] }, { protocol: 'mqtt', remoteAddress: '', clientId: '$SYS', internal: true });
     } catch (error) {
       this.failed(error); // the broker is closing
       return;
