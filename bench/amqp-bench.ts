@@ -20,8 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { AMQP_CONSUMER_SCRIPT, type AmqpConsumerConfig, type AmqpConsumerReport } from './load/amqp-consumer.js';
 import { AMQP_PUBLISHER_SCRIPT, type AmqpEndpoint, type AmqpPublisherConfig, type AmqpPublisherReport } from './load/amqp-publisher.js';
-import { PeakRssSampler, sampleMachineCpu, type ProcessTreeProbe } from './load/proc-stat.js';
+import { PeakRssSampler, type ProcessTreeProbe } from './load/proc-stat.js';
 import { summariseCpuProfiles } from './lib/cpu-profile.js';
+import { coresText, measureRun, RESOURCE_COLUMNS, resourcesText } from './lib/measured-run.js';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { publishResult, type SummaryRow, type Verdict } from './lib/result.js';
 import { COURIER, caseTable, failures, ratio, recordDetails, runRounds, spreads, summaryRows, type Column, type RunResult } from './lib/rounds.js';
@@ -96,42 +97,20 @@ async function runThroughput(broker: RunningBroker, probe: ProcessTreeProbe, tes
     const publisher = spawn<AmqpPublisherReport>(AMQP_PUBLISHER_SCRIPT, publisherConfig, 'publisher');
     await withTimeout(publisher.ready, 30_000, 'publisher connecting');
 
-    const sampler = new PeakRssSampler(probe);
-    const before = await probe.sample();
-    const machineBefore = await sampleMachineCpu();
-    const machineStartNs = Number(process.hrtime.bigint());
-    sampler.start();
-    consumer.go();
-    publisher.go();
-    try {
-      const published = await withTimeout(publisher.done, RUN_TIMEOUT_MS, 'publisher');
-      consumer.publishersDone();
-      const consumed = await withTimeout(consumer.done, RUN_TIMEOUT_MS, 'consumer');
-      const after = await probe.sample();
-      const machineAfter = await sampleMachineCpu();
-      const machineSeconds = (Number(process.hrtime.bigint()) - machineStartNs) / 1e9;
-      const peakRss = await sampler.stop();
-      const seconds = (consumed.lastNs - published.startNs) / 1e9;
-      return {
-        ok: true,
-        metrics: {
-          deliveredPerSecond: consumed.received / seconds,
-          publishedPerSecond: published.sent / ((published.endNs - published.startNs) / 1e9),
-          seconds,
-          delivered: consumed.received,
-          lost: Math.max(0, testCase.messages - consumed.received),
-          badBodies: consumed.badBodies,
-          brokerCpuSeconds: after.cpuSeconds - before.cpuSeconds,
-          brokerCores: (after.cpuSeconds - before.cpuSeconds) / seconds,
-          brokerPeakRssBytes: peakRss,
-          publisherCores: cores(published.cpuUserMicros, published.cpuSystemMicros, published.endNs - published.startNs),
-          consumerCores: cores(consumed.cpuUserMicros, consumed.cpuSystemMicros, consumed.lastNs - consumed.goNs),
-          machineCores: (machineAfter.busySeconds - machineBefore.busySeconds) / machineSeconds,
-        },
-      };
-    } finally {
-      await sampler.stop().catch(() => 0);
-    }
+    const { published, consumed, resources } = await measureRun(probe, publisher, consumer, RUN_TIMEOUT_MS);
+    const seconds = (consumed.lastNs - published.startNs) / 1e9;
+    return {
+      ok: true,
+      metrics: {
+        deliveredPerSecond: consumed.received / seconds,
+        publishedPerSecond: published.sent / ((published.endNs - published.startNs) / 1e9),
+        seconds,
+        delivered: consumed.received,
+        lost: Math.max(0, testCase.messages - consumed.received),
+        badBodies: consumed.badBodies,
+        ...resources(seconds),
+      },
+    };
   });
 }
 
@@ -199,18 +178,12 @@ async function runBacklog(broker: RunningBroker, probe: ProcessTreeProbe, testCa
 }
 
 const rate = (value: number): string => formatInteger(value);
-const coresText = (value: number): string => formatNumber(value, 2);
 
 const THROUGHPUT_COLUMNS: readonly Column[] = [
   { key: 'deliveredPerSecond', header: 'delivered msg/s', format: rate, spread: true, ratio: true },
   { key: 'publishedPerSecond', header: 'published msg/s', format: rate },
   { key: 'lost', header: 'lost', format: formatInteger },
-  { key: 'brokerCores', header: 'broker cores', format: coresText },
-  { key: 'brokerCpuSeconds', header: 'broker CPU s', format: (value) => formatNumber(value, 1) },
-  { key: 'publisherCores', header: 'pub cores', format: coresText },
-  { key: 'consumerCores', header: 'cons cores', format: coresText },
-  { key: 'machineCores', header: 'machine cores', format: coresText },
-  { key: 'brokerPeakRssBytes', header: 'broker RSS peak', format: formatMegabytes },
+  ...RESOURCE_COLUMNS,
 ];
 
 const BACKLOG_COLUMNS: readonly Column[] = [
@@ -231,7 +204,7 @@ function runLine(testCase: AmqpCase, result: RunResult): string {
   if (testCase.kind === 'backlog') {
     return `fill ${rate(get('fillPerSecond'))} msg/s (broker ${coresText(get('fillBrokerCores'))} cores), RSS at rest ${formatMegabytes(get('restRssBytes'))}, drain ${rate(get('drainPerSecond'))} msg/s (broker ${coresText(get('drainBrokerCores'))}, consumer ${coresText(get('drainConsumerCores'))}; RSS peak ${formatMegabytes(get('drainPeakRssBytes'))}), lost ${formatInteger(get('lost'))}`;
   }
-  return `${rate(get('deliveredPerSecond'))} msg/s delivered in ${formatNumber(get('seconds'), 2)} s (published ${rate(get('publishedPerSecond'))}/s, lost ${formatInteger(get('lost'))}); broker ${coresText(get('brokerCores'))} cores, pub ${coresText(get('publisherCores'))}, cons ${coresText(get('consumerCores'))}, machine ${coresText(get('machineCores'))}, RSS ${formatMegabytes(get('brokerPeakRssBytes'))}`;
+  return `${rate(get('deliveredPerSecond'))} msg/s delivered in ${formatNumber(get('seconds'), 2)} s (published ${rate(get('publishedPerSecond'))}/s, lost ${formatInteger(get('lost'))}); ${resourcesText(result.metrics)}`;
 }
 
 async function main(): Promise<void> {

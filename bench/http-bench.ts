@@ -22,13 +22,14 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { HTTP_CONSUMER_SCRIPT, type HttpConsumerConfig, type HttpConsumerReport } from './load/http-consumer.js';
 import { HTTP_PUBLISHER_SCRIPT, type HttpPublisherConfig, type HttpPublisherReport } from './load/http-publisher.js';
-import { PeakRssSampler, sampleMachineCpu, type ProcessTreeProbe } from './load/proc-stat.js';
+import type { ProcessTreeProbe } from './load/proc-stat.js';
 import { summariseCpuProfiles } from './lib/cpu-profile.js';
+import { measureRun, RESOURCE_COLUMNS, resourcesText } from './lib/measured-run.js';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { publishResult, type SummaryRow, type Verdict } from './lib/result.js';
 import { COURIER, caseTable, failures, recordDetails, runRounds, summaryRows, type Column, type RunResult } from './lib/rounds.js';
-import { formatInteger, formatMegabytes, formatNumber } from './lib/table.js';
-import { cores, parseScenarioOptions, withTimeout, withWorkers } from './lib/workers.js';
+import { formatInteger, formatNumber } from './lib/table.js';
+import { parseScenarioOptions, withTimeout, withWorkers } from './lib/workers.js';
 import type { RunningBroker } from './peers/broker.js';
 import { courierLauncher } from './peers/courier.js';
 import { rabbitmqLauncherWith } from './peers/rabbitmq.js';
@@ -92,54 +93,32 @@ async function runThroughput(broker: RunningBroker, probe: ProcessTreeProbe, tes
     const publisher = spawn<HttpPublisherReport>(HTTP_PUBLISHER_SCRIPT, publisherConfig, 'publisher');
     await withTimeout(publisher.ready, 30_000, 'publisher connecting');
 
-    const sampler = new PeakRssSampler(probe);
-    const before = await probe.sample();
-    const machineBefore = await sampleMachineCpu();
-    const machineStartNs = Number(process.hrtime.bigint());
-    sampler.start();
-    consumer.go();
-    publisher.go();
-    try {
-      const published = await withTimeout(publisher.done, RUN_TIMEOUT_MS, 'publisher');
-      if (published.failed > 0) console.log(`  ${published.failed} publish request(s) failed, e.g. ${published.failures.join(' | ')}`);
-      consumer.publishersDone();
-      const consumed = await withTimeout(consumer.done, RUN_TIMEOUT_MS, 'consumer');
-      const after = await probe.sample();
-      const machineAfter = await sampleMachineCpu();
-      const machineSeconds = (Number(process.hrtime.bigint()) - machineStartNs) / 1e9;
-      const peakRss = await sampler.stop();
-      const publishSeconds = (published.endNs - published.startNs) / 1e9;
-      const seconds = (Math.max(consumed.lastNs, published.endNs) - published.startNs) / 1e9;
-      return {
-        ok: true,
-        metrics: {
-          publishedPerSecond: published.succeeded / publishSeconds,
-          deliveredPerSecond: consumed.received / ((consumed.lastNs - published.startNs) / 1e9),
-          seconds,
-          publishFailures: published.failed,
-          publisherReconnects: published.reconnects,
-          delivered: consumed.received,
-          lost: Math.max(0, published.succeeded - consumed.received),
-          extra: Math.max(0, consumed.received - published.succeeded),
-          badBodies: consumed.badBodies,
-          messagesPerPoll: consumed.polls > 0 ? consumed.received / consumed.polls : Number.NaN,
-          consumerRetries: consumed.retries,
-          brokerCpuSeconds: after.cpuSeconds - before.cpuSeconds,
-          brokerCores: (after.cpuSeconds - before.cpuSeconds) / seconds,
-          brokerPeakRssBytes: peakRss,
-          publisherCores: cores(published.cpuUserMicros, published.cpuSystemMicros, published.endNs - published.startNs),
-          consumerCores: cores(consumed.cpuUserMicros, consumed.cpuSystemMicros, consumed.lastNs - consumed.goNs),
-          machineCores: (machineAfter.busySeconds - machineBefore.busySeconds) / machineSeconds,
-        },
-      };
-    } finally {
-      await sampler.stop().catch(() => 0);
-    }
+    const { published, consumed, resources } = await measureRun(probe, publisher, consumer, RUN_TIMEOUT_MS, (report) => {
+      if (report.failed > 0) console.log(`  ${report.failed} publish request(s) failed, e.g. ${report.failures.join(' | ')}`);
+    });
+    const publishSeconds = (published.endNs - published.startNs) / 1e9;
+    const seconds = (Math.max(consumed.lastNs, published.endNs) - published.startNs) / 1e9;
+    return {
+      ok: true,
+      metrics: {
+        publishedPerSecond: published.succeeded / publishSeconds,
+        deliveredPerSecond: consumed.received / ((consumed.lastNs - published.startNs) / 1e9),
+        seconds,
+        publishFailures: published.failed,
+        publisherReconnects: published.reconnects,
+        delivered: consumed.received,
+        lost: Math.max(0, published.succeeded - consumed.received),
+        extra: Math.max(0, consumed.received - published.succeeded),
+        badBodies: consumed.badBodies,
+        messagesPerPoll: consumed.polls > 0 ? consumed.received / consumed.polls : Number.NaN,
+        consumerRetries: consumed.retries,
+        ...resources(seconds),
+      },
+    };
   });
 }
 
 const rate = (value: number): string => formatInteger(value);
-const coresText = (value: number): string => formatNumber(value, 2);
 
 const COLUMNS: readonly Column[] = [
   { key: 'publishedPerSecond', header: 'published req/s', format: rate, spread: true, ratio: true },
@@ -147,17 +126,12 @@ const COLUMNS: readonly Column[] = [
   { key: 'publishFailures', header: 'failed req', format: formatInteger },
   { key: 'lost', header: 'lost', format: formatInteger },
   { key: 'messagesPerPoll', header: 'msgs / poll', format: (value) => formatNumber(value, 1) },
-  { key: 'brokerCores', header: 'broker cores', format: coresText },
-  { key: 'brokerCpuSeconds', header: 'broker CPU s', format: (value) => formatNumber(value, 1) },
-  { key: 'publisherCores', header: 'pub cores', format: coresText },
-  { key: 'consumerCores', header: 'cons cores', format: coresText },
-  { key: 'machineCores', header: 'machine cores', format: coresText },
-  { key: 'brokerPeakRssBytes', header: 'broker RSS peak', format: formatMegabytes },
+  ...RESOURCE_COLUMNS,
 ];
 
 function runLine(_testCase: HttpCase, result: RunResult): string {
   const get = (key: string): number => result.metrics[key] ?? Number.NaN;
-  return `published ${rate(get('publishedPerSecond'))} req/s (failed ${formatInteger(get('publishFailures'))}), delivered ${rate(get('deliveredPerSecond'))} msg/s (lost ${formatInteger(get('lost'))}, ${formatNumber(get('messagesPerPoll'), 1)} per poll) in ${formatNumber(get('seconds'), 2)} s; broker ${coresText(get('brokerCores'))} cores, pub ${coresText(get('publisherCores'))}, cons ${coresText(get('consumerCores'))}, machine ${coresText(get('machineCores'))}, RSS ${formatMegabytes(get('brokerPeakRssBytes'))}`;
+  return `published ${rate(get('publishedPerSecond'))} req/s (failed ${formatInteger(get('publishFailures'))}), delivered ${rate(get('deliveredPerSecond'))} msg/s (lost ${formatInteger(get('lost'))}, ${formatNumber(get('messagesPerPoll'), 1)} per poll) in ${formatNumber(get('seconds'), 2)} s; ${resourcesText(result.metrics)}`;
 }
 
 async function main(): Promise<void> {

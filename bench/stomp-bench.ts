@@ -18,13 +18,14 @@ import { join } from 'node:path';
 import { STOMP_CONSUMER_SCRIPT, type StompConsumerConfig, type StompConsumerReport } from './load/stomp-consumer.js';
 import { STOMP_PUBLISHER_SCRIPT, type StompPublisherConfig, type StompPublisherReport } from './load/stomp-publisher.js';
 import type { StompEndpoint } from './load/stomp-wire.js';
-import { PeakRssSampler, sampleMachineCpu, type ProcessTreeProbe } from './load/proc-stat.js';
+import type { ProcessTreeProbe } from './load/proc-stat.js';
 import { summariseCpuProfiles } from './lib/cpu-profile.js';
+import { measureRun, RESOURCE_COLUMNS, resourcesText } from './lib/measured-run.js';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { publishResult, type SummaryRow, type Verdict } from './lib/result.js';
 import { COURIER, caseTable, failures, recordDetails, runRounds, summaryRows, type Column, type RunResult } from './lib/rounds.js';
-import { formatInteger, formatMegabytes, formatNumber } from './lib/table.js';
-import { cores, parseScenarioOptions, withTimeout, withWorkers } from './lib/workers.js';
+import { formatInteger, formatNumber } from './lib/table.js';
+import { parseScenarioOptions, withTimeout, withWorkers } from './lib/workers.js';
 import type { RunningBroker } from './peers/broker.js';
 import { courierLauncher } from './peers/courier.js';
 import { PEER_LAUNCHERS } from './peers/registry.js';
@@ -72,66 +73,38 @@ async function runThroughput(broker: RunningBroker, probe: ProcessTreeProbe, tes
     const publisher = spawn<StompPublisherReport>(STOMP_PUBLISHER_SCRIPT, publisherConfig, 'publisher');
     await withTimeout(publisher.ready, 30_000, 'publisher connecting');
 
-    const sampler = new PeakRssSampler(probe);
-    const before = await probe.sample();
-    const machineBefore = await sampleMachineCpu();
-    const machineStartNs = Number(process.hrtime.bigint());
-    sampler.start();
-    consumer.go();
-    publisher.go();
-    try {
-      const published = await withTimeout(publisher.done, RUN_TIMEOUT_MS, 'publisher');
-      consumer.publishersDone();
-      const consumed = await withTimeout(consumer.done, RUN_TIMEOUT_MS, 'consumer');
-      const after = await probe.sample();
-      const machineAfter = await sampleMachineCpu();
-      const machineSeconds = (Number(process.hrtime.bigint()) - machineStartNs) / 1e9;
-      const peakRss = await sampler.stop();
-      const seconds = (consumed.lastNs - published.startNs) / 1e9;
-      return {
-        ok: true,
-        metrics: {
-          deliveredPerSecond: consumed.received / seconds,
-          publishedPerSecond: published.receipted / ((published.endNs - published.startNs) / 1e9),
-          seconds,
-          delivered: consumed.received,
-          lost: Math.max(0, testCase.messages - consumed.received),
-          extra: Math.max(0, consumed.received - testCase.messages),
-          badBodies: consumed.badBodies,
-          messagesPerAck: consumed.acks > 0 ? consumed.received / consumed.acks : Number.NaN,
-          brokerCpuSeconds: after.cpuSeconds - before.cpuSeconds,
-          brokerCores: (after.cpuSeconds - before.cpuSeconds) / seconds,
-          brokerPeakRssBytes: peakRss,
-          publisherCores: cores(published.cpuUserMicros, published.cpuSystemMicros, published.endNs - published.startNs),
-          consumerCores: cores(consumed.cpuUserMicros, consumed.cpuSystemMicros, consumed.lastNs - consumed.goNs),
-          machineCores: (machineAfter.busySeconds - machineBefore.busySeconds) / machineSeconds,
-        },
-      };
-    } finally {
-      await sampler.stop().catch(() => 0);
-    }
+    const { published, consumed, resources } = await measureRun(probe, publisher, consumer, RUN_TIMEOUT_MS);
+    const seconds = (consumed.lastNs - published.startNs) / 1e9;
+    return {
+      ok: true,
+      metrics: {
+        deliveredPerSecond: consumed.received / seconds,
+        publishedPerSecond: published.receipted / ((published.endNs - published.startNs) / 1e9),
+        seconds,
+        delivered: consumed.received,
+        lost: Math.max(0, testCase.messages - consumed.received),
+        extra: Math.max(0, consumed.received - testCase.messages),
+        badBodies: consumed.badBodies,
+        messagesPerAck: consumed.acks > 0 ? consumed.received / consumed.acks : Number.NaN,
+        ...resources(seconds),
+      },
+    };
   });
 }
 
 const rate = (value: number): string => formatInteger(value);
-const coresText = (value: number): string => formatNumber(value, 2);
 
 const COLUMNS: readonly Column[] = [
   { key: 'deliveredPerSecond', header: 'delivered msg/s', format: rate, spread: true, ratio: true },
   { key: 'publishedPerSecond', header: 'receipted msg/s', format: rate },
   { key: 'lost', header: 'lost', format: formatInteger },
   { key: 'messagesPerAck', header: 'msgs / ACK', format: (value) => formatNumber(value, 1) },
-  { key: 'brokerCores', header: 'broker cores', format: coresText },
-  { key: 'brokerCpuSeconds', header: 'broker CPU s', format: (value) => formatNumber(value, 1) },
-  { key: 'publisherCores', header: 'pub cores', format: coresText },
-  { key: 'consumerCores', header: 'cons cores', format: coresText },
-  { key: 'machineCores', header: 'machine cores', format: coresText },
-  { key: 'brokerPeakRssBytes', header: 'broker RSS peak', format: formatMegabytes },
+  ...RESOURCE_COLUMNS,
 ];
 
 function runLine(_testCase: StompCase, result: RunResult): string {
   const get = (key: string): number => result.metrics[key] ?? Number.NaN;
-  return `${rate(get('deliveredPerSecond'))} msg/s delivered in ${formatNumber(get('seconds'), 2)} s (receipted ${rate(get('publishedPerSecond'))}/s, lost ${formatInteger(get('lost'))}, ${formatNumber(get('messagesPerAck'), 1)} per ACK); broker ${coresText(get('brokerCores'))} cores, pub ${coresText(get('publisherCores'))}, cons ${coresText(get('consumerCores'))}, machine ${coresText(get('machineCores'))}, RSS ${formatMegabytes(get('brokerPeakRssBytes'))}`;
+  return `${rate(get('deliveredPerSecond'))} msg/s delivered in ${formatNumber(get('seconds'), 2)} s (receipted ${rate(get('publishedPerSecond'))}/s, lost ${formatInteger(get('lost'))}, ${formatNumber(get('messagesPerAck'), 1)} per ACK); ${resourcesText(result.metrics)}`;
 }
 
 async function main(): Promise<void> {
