@@ -25,7 +25,7 @@ import {
   readBodySize,
   readDeliveryTag,
 } from './amqp-wire.js';
-import { serveWorker, type Worker } from './worker-process.js';
+import { nowNs, serveWorker, watchUntilIdle, type Worker } from './worker-process.js';
 
 export const AMQP_CONSUMER_SCRIPT = fileURLToPath(import.meta.url);
 
@@ -50,10 +50,6 @@ export interface AmqpConsumerReport {
   readonly cpuUserMicros: number;
   readonly cpuSystemMicros: number;
   readonly timedOut: boolean;
-}
-
-function nowNs(): number {
-  return Number(process.hrtime.bigint());
 }
 
 export async function createAmqpConsumer(config: AmqpConsumerConfig): Promise<Worker<AmqpConsumerReport>> {
@@ -144,15 +140,7 @@ export async function createAmqpConsumer(config: AmqpConsumerConfig): Promise<Wo
     },
     publishersDone: () => {
       if (finished) return;
-      let seen = received;
-      let quietSince = nowNs();
-      idleTimer = setInterval(() => {
-        const now = nowNs();
-        if (received !== seen) {
-          seen = received;
-          quietSince = now;
-        } else if (now - quietSince >= config.idleMs * 1e6) finish(true);
-      }, Math.max(10, Math.floor(config.idleMs / 10)));
+      idleTimer = watchUntilIdle(() => received, config.idleMs, () => finish(true));
     },
     result,
     close: () => connection.close(),

@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import { AmqpBenchConnection, CHANNEL } from './amqp-connection.js';
 import { FRAME_METHOD, M, encodeConfirmSelect, encodePublishFrames, encodeQueueDeclare, methodKey, readAck } from './amqp-wire.js';
-import { serveWorker, type Worker } from './worker-process.js';
+import { nowNs, serveWorker, type Worker } from './worker-process.js';
 
 export const AMQP_PUBLISHER_SCRIPT = fileURLToPath(import.meta.url);
 
@@ -49,10 +49,6 @@ export interface AmqpPublisherReport {
 
 const BLOCK_TARGET_BYTES = 64 * 1024;
 const CONFIRM_BATCH = 256;
-
-function nowNs(): number {
-  return Number(process.hrtime.bigint());
-}
 
 export async function createAmqpPublisher(config: AmqpPublisherConfig): Promise<Worker<AmqpPublisherReport>> {
   const connection = await AmqpBenchConnection.open(config.host, config.port, { ...config, label: config.label });

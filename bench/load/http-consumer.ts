@@ -13,7 +13,7 @@
  */
 import { Agent, request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { serveWorker, type Worker } from './worker-process.js';
+import { nowNs, serveWorker, watchUntilIdle, type Worker } from './worker-process.js';
 
 export const HTTP_CONSUMER_SCRIPT = fileURLToPath(import.meta.url);
 
@@ -52,10 +52,6 @@ interface CourierMessage {
 
 interface RabbitMessage {
   readonly payload_bytes: number;
-}
-
-function nowNs(): number {
-  return Number(process.hrtime.bigint());
 }
 
 export async function createHttpConsumer(config: HttpConsumerConfig): Promise<Worker<HttpConsumerReport>> {
@@ -174,15 +170,7 @@ export async function createHttpConsumer(config: HttpConsumerConfig): Promise<Wo
     },
     publishersDone: () => {
       if (finished) return;
-      let seen = received;
-      let quietSince = nowNs();
-      idleTimer = setInterval(() => {
-        const now = nowNs();
-        if (received !== seen) {
-          seen = received;
-          quietSince = now;
-        } else if (now - quietSince >= config.idleMs * 1e6) finish(true);
-      }, Math.max(10, Math.floor(config.idleMs / 10)));
+      idleTimer = watchUntilIdle(() => received, config.idleMs, () => finish(true));
     },
     result,
     close: () => {

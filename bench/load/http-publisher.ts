@@ -9,7 +9,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { serveWorker, type Worker } from './worker-process.js';
+import { nowNs, serveWorker, type Worker } from './worker-process.js';
 
 export const HTTP_PUBLISHER_SCRIPT = fileURLToPath(import.meta.url);
 
@@ -39,10 +39,6 @@ export interface HttpPublisherReport {
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
-
-function nowNs(): number {
-  return Number(process.hrtime.bigint());
-}
 
 /** Reads responses off one connection; calls `onResponse(status, body)` for each complete one. */
 export class HttpResponseReader {

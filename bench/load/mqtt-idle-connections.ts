@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { BenchConnection } from './mqtt-connection.js';
-import { serveWorker, type Worker } from './worker-process.js';
+import { nowNs, serveWorker, type Worker } from './worker-process.js';
 
 export const IDLE_CONNECTIONS_SCRIPT = fileURLToPath(import.meta.url);
 
@@ -27,10 +27,6 @@ export interface IdleConnectionsReport {
   readonly cpuSystemMicros: number;
   /** Open-files limit the process ran with (after the harness's `ulimit -n`). */
   readonly fdLimit: string;
-}
-
-function nowNs(): number {
-  return Number(process.hrtime.bigint());
 }
 
 async function fdLimit(): Promise<string> {

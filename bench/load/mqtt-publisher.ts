@@ -13,7 +13,7 @@
 import { fileURLToPath } from 'node:url';
 import { BenchConnection } from './mqtt-connection.js';
 import { PACKET_PUBACK, encodePublish } from './mqtt-wire.js';
-import { serveWorker, type Worker } from './worker-process.js';
+import { nowNs, serveWorker, type Worker } from './worker-process.js';
 
 export const PUBLISHER_SCRIPT = fileURLToPath(import.meta.url);
 
@@ -50,10 +50,6 @@ export interface PublisherReport {
 
 const BLOCK_TARGET_BYTES = 64 * 1024;
 const QOS1_BATCH = 256;
-
-function nowNs(): number {
-  return Number(process.hrtime.bigint());
-}
 
 function blockOf(frame: Buffer, frames: number): Buffer {
   const block = Buffer.allocUnsafe(frame.length * frames);

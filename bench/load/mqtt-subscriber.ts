@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { BenchConnection } from './mqtt-connection.js';
 import { PACKET_PUBLISH, readPublish, type PublishView } from './mqtt-wire.js';
 import { summariseLatencies, type LatencySummary } from './stats.js';
-import { serveWorker, type Worker } from './worker-process.js';
+import { nowNs, serveWorker, watchUntilIdle, type Worker } from './worker-process.js';
 
 export const SUBSCRIBER_SCRIPT = fileURLToPath(import.meta.url);
 
@@ -50,10 +50,6 @@ export interface SubscriberReport {
   /** Microseconds, from the due time (coordinated-omission safe) and from the write time. */
   readonly latencyFromDue?: LatencySummary;
   readonly latencyFromWrite?: LatencySummary;
-}
-
-function nowNs(): number {
-  return Number(process.hrtime.bigint());
 }
 
 export async function createSubscriber(config: SubscriberConfig): Promise<Worker<SubscriberReport>> {
@@ -171,15 +167,7 @@ export async function createSubscriber(config: SubscriberConfig): Promise<Worker
     },
     publishersDone: () => {
       if (finished) return;
-      let seen = received;
-      let quietSince = nowNs();
-      idleTimer = setInterval(() => {
-        const now = nowNs();
-        if (received !== seen) {
-          seen = received;
-          quietSince = now;
-        } else if (now - quietSince >= config.idleMs * 1e6) finish(true);
-      }, Math.max(10, Math.floor(config.idleMs / 10)));
+      idleTimer = watchUntilIdle(() => received, config.idleMs, () => finish(true));
     },
     result,
     close: async () => {

@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { C_MESSAGE, C_RECEIPT, StompBenchConnection, encodeFrame, headerValue, type StompEndpoint } from './stomp-wire.js';
-import { serveWorker, type Worker } from './worker-process.js';
+import { nowNs, serveWorker, watchUntilIdle, type Worker } from './worker-process.js';
 
 export const STOMP_CONSUMER_SCRIPT = fileURLToPath(import.meta.url);
 
@@ -33,10 +33,6 @@ export interface StompConsumerReport {
   readonly cpuUserMicros: number;
   readonly cpuSystemMicros: number;
   readonly timedOut: boolean;
-}
-
-function nowNs(): number {
-  return Number(process.hrtime.bigint());
 }
 
 export async function createStompConsumer(config: StompConsumerConfig): Promise<Worker<StompConsumerReport>> {
@@ -99,15 +95,7 @@ export async function createStompConsumer(config: StompConsumerConfig): Promise<
     },
     publishersDone: () => {
       if (finished) return;
-      let seen = received;
-      let quietSince = nowNs();
-      idleTimer = setInterval(() => {
-        const now = nowNs();
-        if (received !== seen) {
-          seen = received;
-          quietSince = now;
-        } else if (now - quietSince >= config.idleMs * 1e6) finish(true);
-      }, Math.max(10, Math.floor(config.idleMs / 10)));
+      idleTimer = watchUntilIdle(() => received, config.idleMs, () => finish(true));
     },
     result,
     close: () => connection.close(),

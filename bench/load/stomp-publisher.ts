@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { C_RECEIPT, StompBenchConnection, encodeFrame, type StompEndpoint } from './stomp-wire.js';
-import { serveWorker, type Worker } from './worker-process.js';
+import { nowNs, serveWorker, type Worker } from './worker-process.js';
 
 export const STOMP_PUBLISHER_SCRIPT = fileURLToPath(import.meta.url);
 
@@ -31,10 +31,6 @@ export interface StompPublisherReport {
   readonly endNs: number;
   readonly cpuUserMicros: number;
   readonly cpuSystemMicros: number;
-}
-
-function nowNs(): number {
-  return Number(process.hrtime.bigint());
 }
 
 export async function createStompPublisher(config: StompPublisherConfig): Promise<Worker<StompPublisherReport>> {

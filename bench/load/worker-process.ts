@@ -25,6 +25,27 @@ export interface Worker<R> {
   close(): Promise<void>;
 }
 
+/** The monotonic clock load workers time with, in nanoseconds (shared by every process on the machine). */
+export function nowNs(): number {
+  return Number(process.hrtime.bigint());
+}
+
+/**
+ * A consumer's wait once the publishers are done: calls `onIdle` once `count()` has not moved for
+ * `idleMs`, checking every tenth of that (at least every 10 ms). Returns the timer, for the caller to clear.
+ */
+export function watchUntilIdle(count: () => number, idleMs: number, onIdle: () => void): NodeJS.Timeout {
+  let seen = count();
+  let quietSince = nowNs();
+  return setInterval(() => {
+    const now = nowNs();
+    if (count() !== seen) {
+      seen = count();
+      quietSince = now;
+    } else if (now - quietSince >= idleMs * 1e6) onIdle();
+  }, Math.max(10, Math.floor(idleMs / 10)));
+}
+
 /** Child side: runs the worker `setup` builds from the harness's config. */
 export function serveWorker<C, R>(setup: (config: C) => Promise<Worker<R>>): void {
   const send = (message: FromWorker): Promise<void> =>
