@@ -5,6 +5,7 @@
  * publisher or consumer installs its own frame handler and writes pre-encoded frames itself.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { closeWithin2s, expectWithin, FailureLatch } from './connection-failure.js';
 import {
   AmqpFrameReader,
   FRAME_METHOD,
@@ -38,9 +39,7 @@ export class AmqpBenchConnection {
   private readonly reader = new AmqpFrameReader();
   private handler: AmqpFrameHandler = () => undefined;
   private afterChunk: (() => void) | undefined;
-  private failure: Error | undefined;
-  private readonly failureListeners = new Set<(error: Error) => void>();
-  private closing = false;
+  private readonly failures = new FailureLatch();
 
   private constructor(
     readonly socket: Socket,
@@ -58,7 +57,7 @@ export class AmqpBenchConnection {
     });
     socket.on('error', (error) => this.fail(error));
     socket.on('close', () => {
-      if (!this.closing) this.fail(new Error(`${label}: the broker closed the connection`));
+      this.fail(new Error(`${label}: the broker closed the connection`));
     });
   }
 
@@ -73,7 +72,7 @@ export class AmqpBenchConnection {
         return;
       }
       if (key === M.connectionCloseOk) {
-        if (this.closing) this.socket.end();
+        if (this.failures.closing) this.socket.end();
         return;
       }
     }
@@ -116,32 +115,18 @@ export class AmqpBenchConnection {
   }
 
   onFailure(listener: (error: Error) => void): void {
-    if (this.failure) listener(this.failure);
-    else this.failureListeners.add(listener);
+    this.failures.onFailure(listener);
   }
 
   /** connection.close, waiting (bounded) for close-ok or the socket to end. */
   async close(): Promise<void> {
     if (this.socket.destroyed) return;
-    this.closing = true;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.socket.destroy();
-        resolve();
-      }, 2_000);
-      this.socket.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.socket.write(encodeConnectionClose());
-    });
+    this.failures.closing = true;
+    await closeWithin2s(this.socket, () => this.socket.write(encodeConnectionClose()));
   }
 
   private fail(error: Error): void {
-    if (this.failure || this.closing) return;
-    this.failure = error;
-    for (const listener of this.failureListeners) listener(error);
-    this.failureListeners.clear();
+    this.failures.fail(error);
   }
 
   private expectMethod<T = undefined>(what: string, key: number, read?: (data: Buffer, start: number) => T): Promise<T> {
@@ -161,15 +146,6 @@ export class AmqpBenchConnection {
   }
 
   private expect(what: string, arm: (resolve: () => void, reject: (error: Error) => void) => void): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.label}: no ${what} within ${HANDSHAKE_TIMEOUT_MS} ms`)), HANDSHAKE_TIMEOUT_MS);
-      const done = (error?: Error): void => {
-        clearTimeout(timer);
-        if (error) reject(error);
-        else resolve();
-      };
-      this.onFailure((error) => done(error));
-      arm(() => done(), (error) => done(error));
-    });
+    return expectWithin(this.label, what, HANDSHAKE_TIMEOUT_MS, this.failures, arm);
   }
 }

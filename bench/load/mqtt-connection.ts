@@ -4,6 +4,7 @@
  * the publisher or subscriber installs.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { closeWithin2s, expectWithin, FailureLatch } from './connection-failure.js';
 import {
   DISCONNECT_FRAME,
   FrameReader,
@@ -22,9 +23,7 @@ export class BenchConnection {
   private handler: FrameHandler = () => undefined;
   private beforeChunk: (() => void) | undefined;
   private afterChunk: (() => void) | undefined;
-  private failure: Error | undefined;
-  private readonly failureListeners = new Set<(error: Error) => void>();
-  private closedByUs = false;
+  private readonly failures = new FailureLatch();
 
   private constructor(
     readonly socket: Socket,
@@ -43,7 +42,7 @@ export class BenchConnection {
     });
     socket.on('error', (error) => this.fail(error));
     socket.on('close', () => {
-      if (!this.closedByUs) this.fail(new Error(`${label}: the broker closed the connection`));
+      this.fail(new Error(`${label}: the broker closed the connection`));
     });
   }
 
@@ -91,48 +90,25 @@ export class BenchConnection {
 
   /** Called once if the connection breaks (not for close()). */
   onFailure(listener: (error: Error) => void): void {
-    if (this.failure) listener(this.failure);
-    else this.failureListeners.add(listener);
+    this.failures.onFailure(listener);
   }
 
   get error(): Error | undefined {
-    return this.failure;
+    return this.failures.error;
   }
 
   /** MQTT DISCONNECT, then FIN; resolves when the socket is closed (bounded). */
   async close(): Promise<void> {
     if (this.socket.destroyed) return;
-    this.closedByUs = true;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.socket.destroy();
-        resolve();
-      }, 2_000);
-      this.socket.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.socket.end(DISCONNECT_FRAME);
-    });
+    this.failures.closing = true;
+    await closeWithin2s(this.socket, () => this.socket.end(DISCONNECT_FRAME));
   }
 
   private fail(error: Error): void {
-    if (this.failure || this.closedByUs) return;
-    this.failure = error;
-    for (const listener of this.failureListeners) listener(error);
-    this.failureListeners.clear();
+    this.failures.fail(error);
   }
 
   private expect(what: string, arm: (resolve: () => void, reject: (error: Error) => void) => void): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.label}: no ${what} within ${HANDSHAKE_TIMEOUT_MS} ms`)), HANDSHAKE_TIMEOUT_MS);
-      const done = (error?: Error): void => {
-        clearTimeout(timer);
-        if (error) reject(error);
-        else resolve();
-      };
-      this.onFailure((error) => done(error));
-      arm(() => done(), (error) => done(error));
-    });
+    return expectWithin(this.label, what, HANDSHAKE_TIMEOUT_MS, this.failures, arm);
   }
 }

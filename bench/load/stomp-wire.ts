@@ -7,6 +7,7 @@
  * `message`, which need no escaping.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { FailureLatch } from './connection-failure.js';
 
 const NUL = 0;
 const LF = 0x0a;
@@ -101,9 +102,7 @@ export class StompBenchConnection {
   private readonly reader = new StompFrameReader();
   private handler: StompFrameHandler = () => undefined;
   private afterChunk: (() => void) | undefined;
-  private readonly failureListeners = new Set<(error: Error) => void>();
-  private failure: Error | undefined;
-  private closing = false;
+  private readonly failures = new FailureLatch();
 
   private constructor(
     readonly socket: Socket,
@@ -121,7 +120,7 @@ export class StompBenchConnection {
     });
     socket.on('error', (error) => this.fail(error));
     socket.on('close', () => {
-      if (!this.closing) this.fail(new Error(`${label}: the broker closed the connection`));
+      this.fail(new Error(`${label}: the broker closed the connection`));
     });
   }
 
@@ -153,11 +152,11 @@ export class StompBenchConnection {
         clearTimeout(timer);
         reject(error);
       };
-      this.onFailure(onFailure);
+      const stopListening = this.failures.onFailure(onFailure);
       this.handler = (command, data, headStart, headEnd) => {
         if (!matches(command, data, headStart, headEnd)) return;
         clearTimeout(timer);
-        this.failureListeners.delete(onFailure);
+        stopListening();
         this.handler = () => undefined;
         resolve();
       };
@@ -175,21 +174,18 @@ export class StompBenchConnection {
   }
 
   onFailure(listener: (error: Error) => void): void {
-    if (this.failure) listener(this.failure);
-    else this.failureListeners.add(listener);
+    this.failures.onFailure(listener);
   }
 
   private fail(error: Error): void {
-    if (this.failure || this.closing) return;
-    this.failure = error;
-    for (const listener of this.failureListeners) listener(error);
+    this.failures.fail(error);
   }
 
   /** DISCONNECT with a receipt (bounded wait), then end the socket. */
   async close(): Promise<void> {
     if (this.socket.destroyed) return;
     try {
-      if (!this.failure) {
+      if (!this.failures.error) {
         await this.expect(
           () => this.socket.write(encodeFrame('DISCONNECT', { receipt: 'bye' })),
           (command, data, headStart, headEnd) => command === C_RECEIPT && headerValue(data, headStart, headEnd, 'receipt-id') === 'bye',
@@ -199,7 +195,7 @@ export class StompBenchConnection {
     } catch {
       // closing anyway
     } finally {
-      this.closing = true;
+      this.failures.closing = true;
       this.socket.end();
       this.socket.destroySoon();
     }
