@@ -65,13 +65,7 @@ export interface TopologyDocument {
 }
 
 /** Broker entities a document stands for: its own plus the queues and bindings its services need. */
-export interface DesiredState {
-  readonly topics: readonly TopicSpec[];
-  readonly exchanges: readonly ExchangeSpec[];
-  readonly queues: readonly QueueSpec[];
-  readonly bindings: readonly BindingSpec[];
-  readonly services: readonly ServiceSpec[];
-}
+export type DesiredState = TopologyDocument;
 
 export interface CurrentQueue {
   readonly name: string;
